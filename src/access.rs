@@ -78,6 +78,17 @@ impl Principal {
             Principal::Storefront { .. } => Err(AccessError::StorefrontCannotWrite),
         }
     }
+
+    /// Which adjustments a caller may list: everything for back-office, only its own
+    /// location for a store key (asking for another is refused), nothing for storefronts.
+    pub fn adjustment_scope(&self, asked: Option<LocationId>) -> Result<Option<LocationId>, AccessError> {
+        match (self, asked) {
+            (Principal::Admin { .. }, asked) => Ok(asked),
+            (Principal::Store { location_id, .. }, None) => Ok(Some(location_id.clone())),
+            (Principal::Store { .. }, Some(asked)) => self.may_adjust_stock_at(&asked).map(|()| Some(asked)),
+            (Principal::Storefront { .. }, _) => Err(AccessError::AdminOnly),
+        }
+    }
 }
 
 /// What an admin asks for when issuing a key.

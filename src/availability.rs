@@ -21,6 +21,56 @@ pub struct StockQuery {
     pub pickup_only: bool,
 }
 
+/// Most SKUs one batch lookup may ask for.
+pub const MAX_BATCH: usize = 100;
+
+/// The body of a batch lookup: up to [`MAX_BATCH`] SKUs with the same filters as a single lookup.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchLookup {
+    pub skus: Vec<Sku>,
+    #[serde(default)]
+    pub near: Option<Position>,
+    #[serde(default)]
+    pub radius_km: Option<RadiusKm>,
+    #[serde(default)]
+    pub kind: Option<LocationKind>,
+    #[serde(default)]
+    pub pickup: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidLookup {
+    #[error("ask for 1 to {MAX_BATCH} SKUs, got {0}")]
+    BatchSize(usize),
+    #[error("radius_km needs near")]
+    RadiusWithoutNear,
+}
+
+impl BatchLookup {
+    /// The distinct SKUs in the order first asked, and the query to apply to each.
+    pub fn into_parts(self) -> Result<(Vec<Sku>, StockQuery), InvalidLookup> {
+        let mut skus = self.skus;
+        let asked = skus.len();
+        let mut seen = std::collections::HashSet::new();
+        skus.retain(|s| seen.insert(s.clone()));
+        if skus.is_empty() || skus.len() > MAX_BATCH {
+            return Err(InvalidLookup::BatchSize(asked));
+        }
+        let query = StockQuery::new(self.near, self.radius_km, self.kind, self.pickup)?;
+        Ok((skus, query))
+    }
+}
+
+impl StockQuery {
+    pub fn new(near: Option<Position>, radius: Option<RadiusKm>, kind: Option<LocationKind>, pickup_only: bool) -> Result<Self, InvalidLookup> {
+        if radius.is_some() && near.is_none() {
+            return Err(InvalidLookup::RadiusWithoutNear);
+        }
+        Ok(StockQuery { near, radius, kind, pickup_only })
+    }
+}
+
 /// One location's stock of one SKU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocationStock {
@@ -200,6 +250,20 @@ mod tests {
         let s = sku_stock(Sku::parse("A").unwrap(), &levels, &locs, &q);
         let ids: Vec<_> = s.locations.iter().map(|l| l.location_id.as_str()).collect();
         assert_eq!(ids, ["near"]);
+    }
+
+    #[test]
+    fn batches_are_bounded_and_deduplicated() {
+        let body = |skus: Vec<String>| serde_json::json!({ "skus": skus });
+        let b: BatchLookup = serde_json::from_value(body(vec!["A".into(), "B".into(), "A".into()])).unwrap();
+        let (skus, _) = b.into_parts().unwrap();
+        assert_eq!(skus.len(), 2);
+        let many: BatchLookup = serde_json::from_value(body((0..101).map(|i| format!("S{i}")).collect())).unwrap();
+        assert_eq!(many.into_parts().unwrap_err(), InvalidLookup::BatchSize(101));
+        let none: BatchLookup = serde_json::from_value(body(vec![])).unwrap();
+        assert!(none.into_parts().is_err());
+        let radius: BatchLookup = serde_json::from_value(serde_json::json!({"skus":["A"],"radius_km":3})).unwrap();
+        assert_eq!(radius.into_parts().unwrap_err(), InvalidLookup::RadiusWithoutNear);
     }
 
     #[test]

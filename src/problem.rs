@@ -2,6 +2,7 @@
 //! Every domain error is mapped to its status and code here, in one place.
 
 use crate::access::AccessError;
+use crate::availability::InvalidLookup;
 use crate::stock::StockError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -101,6 +102,15 @@ impl From<StockError> for Problem {
             StockError::NotCommitted { location_id, .. } => {
                 Problem::conflict("not_committed", detail).with("location_id", location_id)
             }
+        }
+    }
+}
+
+impl From<InvalidLookup> for Problem {
+    fn from(e: InvalidLookup) -> Self {
+        match e {
+            InvalidLookup::BatchSize(_) => Problem::unprocessable("too_many_skus", e.to_string()).with("max", crate::availability::MAX_BATCH),
+            InvalidLookup::RadiusWithoutNear => Problem::unprocessable("invalid_body", e.to_string()),
         }
     }
 }

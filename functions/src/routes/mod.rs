@@ -1,0 +1,8 @@
+//! HTTP handlers, one file per capability. Each parses input into domain types,
+//! checks the caller, calls the domain or a store, and renders the answer.
+
+pub mod api_keys;
+pub mod catalog;
+pub mod locations;
+pub mod meta;
+pub mod stock;
