@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: the domain's unit tests (native), the wasm parity tests (the domain
+# compiled to wasm32, run by wasm-bindgen-test-runner under Node), then the end-to-end
+# tests against the Worker in workerd (wrangler dev, fresh local D1 and Durable Objects).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/server.sh"
+cd "$ROOT"
+
+bash scripts/setup.sh
+
+echo "==> unit tests (native)"
+cargo test -p omniedge
+
+echo "==> wasm parity tests (wasm32 under Node)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p omniedge --target wasm32-unknown-unknown --test wasm_parity
+
+echo "==> building the worker"
+bash scripts/build.sh
+
+echo "==> end-to-end tests (workerd)"
+PORT=${OMNIEDGE_TEST_PORT:-8799}
+STATE=$(mktemp -d /tmp/omniedge-test.XXXXXX)
+LOG="$STATE/wrangler.log"
+ADMIN_KEY="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+trap 'stop_server; rm -rf "$STATE"' EXIT
+start_server "$PORT" "$STATE/state" "$ADMIN_KEY" "$LOG"
+OMNIEDGE_URL="http://127.0.0.1:$PORT" OMNIEDGE_ADMIN_KEY="$ADMIN_KEY" \
+  node --test --test-concurrency=1 tests/e2e/

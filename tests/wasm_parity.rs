@@ -1,0 +1,80 @@
+//! Parity tests: the domain must give the same answers compiled to wasm32 (as it runs
+//! in workerd) as natively. Run natively by `cargo test` and under Node by
+//! `wasm-bindgen-test-runner` (see scripts/test.sh). They exercise what differs across
+//! targets: 32-bit usize, float formatting and trigonometry, decimal arithmetic, large
+//! JSON integers and time arithmetic.
+
+use chrono::{DateTime, Duration, Utc};
+use omniedge::availability::{sku_stock, StockQuery};
+use omniedge::geo::Position;
+use omniedge::ids::{LocationId, Sku};
+use omniedge::location::{Address, Location, LocationKind};
+use omniedge::money::{parse_amount, Money};
+use omniedge::quantity::{PositiveQuantity, Quantity, MAX_UNITS};
+use omniedge::stock::{Allocation, HoldRef, StockChange, StockLedger};
+use std::collections::HashMap;
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_900_000_000, 0).unwrap() + Duration::minutes(minutes)
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn distances_and_rounding_match_native() {
+    let ams = Position::new(52.3702, 4.8930).unwrap();
+    let pijp = Position::new(52.3547, 4.8936).unwrap();
+    let d = ams.distance_km(&pijp);
+    assert_eq!(omniedge::geo::round_km(d), 1.724);
+    assert_eq!(serde_json::to_string(&omniedge::geo::round_km(d)).unwrap(), "1.724");
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn decimal_money_is_exact() {
+    let price = parse_amount("19.99").unwrap();
+    let total = price * rust_decimal::Decimal::from(3);
+    assert_eq!(total.to_string(), "59.97");
+    let m: Money = serde_json::from_str(r#"{"amount":"0.10","currency":"EUR"}"#).unwrap();
+    assert_eq!((m.amount + parse_amount("0.20").unwrap()).to_string(), "0.30");
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn large_integers_are_refused_not_truncated() {
+    // 2^53 + 1 would lose a digit in JS; serde_json sees it exactly and refuses it.
+    assert!(serde_json::from_str::<Quantity>("9007199254740993").is_err());
+    assert_eq!(serde_json::from_str::<Quantity>(&MAX_UNITS.to_string()).unwrap().get(), MAX_UNITS);
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn ledger_and_lookup_behave_the_same() {
+    let s1 = LocationId::parse("s1").unwrap();
+    let mut ledger = StockLedger::default();
+    ledger.adjust(&s1, StockChange::Set(Quantity::new(4).unwrap()), at(0)).unwrap();
+    let hold = [Allocation { location_id: s1.clone(), quantity: PositiveQuantity::new(3).unwrap() }];
+    ledger.hold(&HoldRef("cart".into()), &hold, at(0), at(15)).unwrap();
+    assert_eq!(ledger.available_at(&s1, at(1)), 1);
+    assert_eq!(ledger.available_at(&s1, at(15)), 4, "a hold lapses at its expiry");
+
+    let location = Location {
+        id: s1.clone(),
+        name: "Store".into(),
+        kind: LocationKind::Store,
+        address: Address { line1: "a".into(), line2: None, city: "b".into(), postal_code: "c".into(), country: "NL".into() },
+        latitude: 52.3702,
+        longitude: 4.8930,
+        ships_orders: true,
+        offers_pickup: true,
+        updated_at: "t".into(),
+    };
+    let locations = HashMap::from([(s1.clone(), location)]);
+    let query = StockQuery { near: Some(Position::new(52.3547, 4.8936).unwrap()), ..Default::default() };
+    let stock = sku_stock(Sku::parse("A").unwrap(), &ledger.view(at(1)), &locations, &query);
+    let json = serde_json::to_value(&stock).unwrap();
+    assert_eq!(json["locations"][0]["available"], 1);
+    assert_eq!(json["locations"][0]["distance_km"], 1.724);
+    assert_eq!(json["total"]["held"], 3);
+}
