@@ -1,15 +1,16 @@
 # Sourced by dev.sh, test.sh and bench: starts the Worker under `wrangler dev` (real
 # workerd with local D1 and Durable Objects) against a given state directory.
-#   start_server PORT STATE_DIR ADMIN_KEY LOG_FILE   -> sets SERVER_PID, waits until ready
+#   start_server PORT STATE_DIR ADMIN_KEY LOG_FILE [WRANGLER_ARGS...]  -> sets SERVER_PID, waits until ready
 #   stop_server
 
 start_server() {
   local port=$1 state=$2 admin_key=$3 log=$4
+  shift 4  # further arguments go to wrangler dev (e.g. --var FAULT_INJECTION:enabled)
   mkdir -p "$state"
   (cd "$ROOT" && wrangler d1 migrations apply DB --local --persist-to "$state" >>"$log" 2>&1)
   # Own session, so stop_server can end wrangler and every workerd it started.
   (cd "$ROOT" && exec setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state" \
-      --var "ADMIN_API_KEY:$admin_key" --show-interactive-dev-session=false >>"$log" 2>&1) &
+      --var "ADMIN_API_KEY:$admin_key" --show-interactive-dev-session=false "$@" >>"$log" 2>&1) &
   SERVER_PID=$!
   for _ in $(seq 1 180); do
     if curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1; then

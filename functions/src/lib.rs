@@ -5,6 +5,7 @@
 mod auth;
 mod db;
 mod error;
+mod faults;
 mod http;
 mod router;
 mod routes;

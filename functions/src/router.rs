@@ -2,7 +2,7 @@
 //! wrong method 405 (with `Allow`), and every route but health and the OpenAPI
 //! document needs an API key.
 
-use crate::auth;
+use crate::{auth, faults};
 use crate::error::ApiResult;
 use crate::routes::{api_keys, catalog, locations, meta, stock};
 use omniedge::Problem;
@@ -60,6 +60,9 @@ impl<'a> Route<'a> {
 }
 
 pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
+    if faults::requested(&req, env, "panic") {
+        panic!("injected fault: panic before routing");
+    }
     let path = req.path();
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let route = Route::resolve(&segments)
