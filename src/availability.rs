@@ -181,7 +181,7 @@ pub fn style_stock(scanned: Sku, style: StyleCode, variants: Vec<(Product, SkuSt
     let mut colors: Vec<String> = variants.iter().map(|v| v.color.clone()).collect();
     colors.dedup();
     let mut sizes: Vec<String> = variants.iter().map(|v| v.size.clone()).collect();
-    sizes.sort_by_key(|s| size_order(s));
+    sizes.sort_by(|a, b| (size_order(a), a).cmp(&(size_order(b), b)));
     sizes.dedup();
     StyleStock { style, scanned_sku: scanned, colors, sizes, variants }
 }
@@ -269,7 +269,7 @@ mod tests {
     #[test]
     fn sizes_sort_like_a_shelf() {
         let mut sizes = vec!["XL", "42", "S", "38.5", "M", "one size"];
-        sizes.sort_by_key(|s| size_order(s));
+        sizes.sort_by(|a, b| (size_order(a), a).cmp(&(size_order(b), b)));
         assert_eq!(sizes, ["38.5", "42", "S", "M", "XL", "one size"]);
     }
 }

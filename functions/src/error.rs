@@ -49,7 +49,7 @@ impl ApiError {
 /// Renders a problem; falls back to a fixed body if even that fails.
 pub fn problem_response(problem: &Problem) -> Response {
     let body = serde_json::to_string(problem).unwrap_or_else(|_| {
-        r#"{"type":"about:blank","title":"Internal Server Error","status":500,"code":"internal_error","detail":"internal error"}"#.into()
+        r#"{"type":"https://omniedge.dev/problems/internal-error","title":"Internal Server Error","status":500,"code":"internal_error","detail":"internal error"}"#.into()
     });
     let headers = Headers::new();
     let _ = headers.set("content-type", "application/problem+json");
