@@ -98,10 +98,7 @@ impl From<StockError> for Problem {
                 Problem::unprocessable("above_limit", detail).with("location_id", location_id).with("max", max)
             }
             StockError::Shortage { short } => Problem::conflict("insufficient_stock", detail).with("short", short),
-            StockError::NoHold { .. } => Problem::conflict("hold_lapsed", detail),
-            StockError::NotCommitted { location_id, .. } => {
-                Problem::conflict("not_committed", detail).with("location_id", location_id)
-            }
+            StockError::NotCommitted { .. } => Problem::conflict("not_committed", detail),
         }
     }
 }

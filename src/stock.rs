@@ -79,10 +79,8 @@ pub enum StockError {
     AboveLimit { location_id: LocationId, on_hand_after: i64, max: u32 },
     #[error("not enough stock")]
     Shortage { short: Vec<Short> },
-    #[error("no live hold for {reference:?}")]
-    NoHold { reference: HoldRef },
-    #[error("{location_id} has only {committed} committed units, cannot release {requested}")]
-    NotCommitted { location_id: LocationId, committed: u32, requested: u32 },
+    #[error("nothing is committed to order {order:?}")]
+    NotCommitted { order: OrderRef },
 }
 
 /// The outcome of an adjustment.
@@ -98,7 +96,14 @@ pub struct Adjusted {
 pub struct StockLedger {
     levels: BTreeMap<LocationId, Level>,
     holds: Vec<Hold>,
+    /// Units committed to each placed order, by order, until handed over or cancelled.
+    #[serde(default)]
+    commitments: BTreeMap<OrderRef, Vec<Allocation>>,
 }
+
+/// The placed order a commitment belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OrderRef(pub String);
 
 impl StockLedger {
     /// Drops holds that lapsed; returns whether anything changed.
@@ -243,49 +248,100 @@ impl StockLedger {
         self.take_holds(reference).iter().map(|h| h.quantity.get()).sum()
     }
 
-    /// Turns the live holds of `reference` into committed units of a placed order.
-    pub fn commit(&mut self, reference: &HoldRef, now: DateTime<Utc>) -> Result<Vec<Allocation>, StockError> {
+    /// Holds `quantity` for `reference` at the eligible location with the most available
+    /// (what the reference already holds there counts as available), ties to the first listed.
+    pub fn hold_anywhere(
+        &mut self,
+        reference: &HoldRef,
+        quantity: PositiveQuantity,
+        eligible: &[LocationId],
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<LocationId, StockError> {
         self.expire_holds(now);
-        let holds = self.take_holds(reference);
-        if holds.is_empty() {
-            return Err(StockError::NoHold { reference: reference.clone() });
-        }
-        Ok(holds
-            .into_iter()
-            .map(|h| {
-                let level = self.levels.entry(h.location_id.clone()).or_default();
-                level.on_hand -= h.quantity.get();
-                level.committed += h.quantity.get();
-                Allocation { location_id: h.location_id, quantity: h.quantity }
-            })
-            .collect())
-    }
-
-    /// Committed units leave the location (collected or shipped).
-    pub fn hand_over(&mut self, allocation: &Allocation) -> Result<(), StockError> {
-        let level = self.committed_level(allocation)?;
-        level.committed -= allocation.quantity.get();
-        Ok(())
-    }
-
-    /// Committed units of a cancelled order go back on hand where they came from.
-    pub fn restock_committed(&mut self, allocation: &Allocation) -> Result<(), StockError> {
-        let level = self.committed_level(allocation)?;
-        level.committed -= allocation.quantity.get();
-        level.on_hand += allocation.quantity.get();
-        Ok(())
-    }
-
-    fn committed_level(&mut self, a: &Allocation) -> Result<&mut Level, StockError> {
-        let level = self.levels.entry(a.location_id.clone()).or_default();
-        if level.committed < a.quantity.get() {
-            return Err(StockError::NotCommitted {
-                location_id: a.location_id.clone(),
-                committed: level.committed,
-                requested: a.quantity.get(),
+        let previous = self.take_holds(reference);
+        let best = eligible
+            .iter()
+            .map(|loc| (loc, self.available_at(loc, now)))
+            .fold(None, |best: Option<(&LocationId, u32)>, (loc, avail)| match best {
+                Some((_, b)) if b >= avail => best,
+                _ => Some((loc, avail)),
             });
+        self.holds.extend(previous);
+        let location = match best {
+            Some((loc, avail)) if avail >= quantity.get() => loc.clone(),
+            _ => {
+                let short = eligible
+                    .iter()
+                    .map(|loc| Short { location_id: loc.clone(), requested: quantity.get(), available: self.available_at(loc, now) })
+                    .collect();
+                return Err(StockError::Shortage { short });
+            }
+        };
+        self.hold(reference, &[Allocation { location_id: location.clone(), quantity }], now, expires_at)?;
+        Ok(location)
+    }
+
+    /// Units `reference` holds at each location right now.
+    pub fn holds_of(&self, reference: &HoldRef, now: DateTime<Utc>) -> Vec<Allocation> {
+        self.live_holds(now)
+            .filter(|h| &h.reference == reference)
+            .map(|h| Allocation { location_id: h.location_id.clone(), quantity: h.quantity })
+            .collect()
+    }
+
+    /// Commits `allocations` to a placed order: units move from on hand to committed.
+    /// What `hold` holds is let go first, so its units count; a lapsed hold is
+    /// re-acquired when the stock is still there. Committing the same order again
+    /// changes nothing, so a retried placement cannot take stock twice.
+    pub fn commit(
+        &mut self,
+        order: &OrderRef,
+        hold: &HoldRef,
+        allocations: &[Allocation],
+        now: DateTime<Utc>,
+    ) -> Result<(), StockError> {
+        if self.commitments.contains_key(order) {
+            return Ok(());
         }
-        Ok(level)
+        self.hold(hold, allocations, now, now + chrono::Duration::seconds(1))?;
+        self.take_holds(hold);
+        for a in allocations {
+            let level = self.levels.entry(a.location_id.clone()).or_default();
+            level.on_hand -= a.quantity.get();
+            level.committed += a.quantity.get();
+        }
+        self.commitments.insert(order.clone(), allocations.to_vec());
+        Ok(())
+    }
+
+    /// Units committed to an order, if any.
+    pub fn commitment(&self, order: &OrderRef) -> Option<&[Allocation]> {
+        self.commitments.get(order).map(Vec::as_slice)
+    }
+
+    /// An order's committed units leave their locations (collected or shipped).
+    pub fn hand_over(&mut self, order: &OrderRef) -> Result<Vec<Allocation>, StockError> {
+        let allocations = self.take_commitment(order)?;
+        for a in &allocations {
+            self.levels.entry(a.location_id.clone()).or_default().committed -= a.quantity.get();
+        }
+        Ok(allocations)
+    }
+
+    /// A cancelled order's committed units go back on hand where they came from.
+    pub fn restock(&mut self, order: &OrderRef) -> Result<Vec<Allocation>, StockError> {
+        let allocations = self.take_commitment(order)?;
+        for a in &allocations {
+            let level = self.levels.entry(a.location_id.clone()).or_default();
+            level.committed -= a.quantity.get();
+            level.on_hand += a.quantity.get();
+        }
+        Ok(allocations)
+    }
+
+    fn take_commitment(&mut self, order: &OrderRef) -> Result<Vec<Allocation>, StockError> {
+        self.commitments.remove(order).ok_or_else(|| StockError::NotCommitted { order: order.clone() })
     }
 }
 
@@ -372,27 +428,61 @@ mod tests {
         assert_eq!(l.available_at(&loc("s1"), at(2)), 3);
     }
 
+    fn order(s: &str) -> OrderRef {
+        OrderRef(s.into())
+    }
+
     #[test]
     fn commit_hand_over_and_cancel_conserve_units() {
         let mut l = StockLedger::default();
         l.adjust(&loc("s1"), set(3), at(0)).unwrap();
-        l.hold(&cart("o1"), &[alloc("s1", 2)], at(0), at(15)).unwrap();
-        let committed = l.commit(&cart("o1"), at(1)).unwrap();
+        l.hold(&cart("c1"), &[alloc("s1", 2)], at(0), at(15)).unwrap();
+        l.commit(&order("o1"), &cart("c1"), &[alloc("s1", 2)], at(1)).unwrap();
         assert_eq!(l.level(&loc("s1")), Level { on_hand: 1, committed: 2 });
-        l.restock_committed(&committed[0]).unwrap();
+        assert_eq!(l.view(at(1))[0].held, 0, "the cart's hold became the commitment");
+        // a retried commit changes nothing
+        l.commit(&order("o1"), &cart("c1"), &[alloc("s1", 2)], at(1)).unwrap();
+        assert_eq!(l.level(&loc("s1")), Level { on_hand: 1, committed: 2 });
+        l.restock(&order("o1")).unwrap();
         assert_eq!(l.level(&loc("s1")), Level { on_hand: 3, committed: 0 });
-        assert!(l.hand_over(&alloc("s1", 1)).is_err());
-        assert!(matches!(l.commit(&cart("o1"), at(1)), Err(StockError::NoHold { .. })));
+        assert!(matches!(l.hand_over(&order("o1")), Err(StockError::NotCommitted { .. })));
     }
 
     #[test]
-    fn lapsed_holds_cannot_be_committed_and_set_the_next_alarm() {
+    fn hand_over_removes_committed_units() {
+        let mut l = StockLedger::default();
+        l.adjust(&loc("s1"), set(3), at(0)).unwrap();
+        l.commit(&order("o1"), &cart("o1"), &[alloc("s1", 3)], at(0)).unwrap();
+        assert!(l.commit(&order("o2"), &cart("o2"), &[alloc("s1", 1)], at(0)).is_err(), "nothing left");
+        assert_eq!(l.hand_over(&order("o1")).unwrap(), vec![alloc("s1", 3)]);
+        assert_eq!(l.level(&loc("s1")), Level { on_hand: 0, committed: 0 });
+    }
+
+    #[test]
+    fn hold_anywhere_picks_the_location_with_most_available() {
+        let mut l = StockLedger::default();
+        l.adjust(&loc("s1"), set(1), at(0)).unwrap();
+        l.adjust(&loc("s2"), set(4), at(0)).unwrap();
+        let q = PositiveQuantity::new(2).unwrap();
+        let eligible = [loc("s1"), loc("s2")];
+        assert_eq!(l.hold_anywhere(&cart("c"), q, &eligible, at(0), at(15)).unwrap(), loc("s2"));
+        // growing the line re-holds: its own units count
+        let q4 = PositiveQuantity::new(4).unwrap();
+        assert_eq!(l.hold_anywhere(&cart("c"), q4, &eligible, at(0), at(15)).unwrap(), loc("s2"));
+        let q5 = PositiveQuantity::new(5).unwrap();
+        assert!(matches!(l.hold_anywhere(&cart("c"), q5, &eligible, at(0), at(15)), Err(StockError::Shortage { .. })));
+        assert_eq!(l.holds_of(&cart("c"), at(0)), vec![alloc("s2", 4)], "a refused re-hold keeps the old one");
+    }
+
+    #[test]
+    fn lapsed_holds_are_reacquired_at_commit_when_stock_is_there() {
         let mut l = StockLedger::default();
         l.adjust(&loc("s1"), set(3), at(0)).unwrap();
         l.hold(&cart("a"), &[alloc("s1", 1)], at(0), at(15)).unwrap();
         l.hold(&cart("b"), &[alloc("s1", 1)], at(0), at(5)).unwrap();
         assert_eq!(l.next_expiry(), Some(at(5)));
-        assert!(l.commit(&cart("b"), at(6)).is_err());
+        l.commit(&order("ob"), &cart("b"), &[alloc("s1", 1)], at(6)).unwrap();
+        assert_eq!(l.level(&loc("s1")).committed, 1);
         assert_eq!(l.next_expiry(), Some(at(15)));
         assert!(l.expire_holds(at(20)));
         assert_eq!(l.next_expiry(), None);
