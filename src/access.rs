@@ -1,34 +1,10 @@
 //! Who may do what: API keys, their roles, and the checks each capability asks for.
 //! Keys are only ever stored as SHA-256 hashes.
 
+use crate::channel::Channel;
 use crate::ids::LocationId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-/// The sales channel a storefront key (and later a cart or order) speaks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Web,
-    App,
-    Store,
-    CallCentre,
-    Messenger,
-    Marketplace,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Web => "web",
-            Channel::App => "app",
-            Channel::Store => "store",
-            Channel::CallCentre => "call_centre",
-            Channel::Messenger => "messenger",
-            Channel::Marketplace => "marketplace",
-        }
-    }
-}
 
 /// What an authenticated caller is. Each role carries exactly what binds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +27,8 @@ pub enum AccessError {
     OtherLocation { bound: LocationId, asked: LocationId },
     #[error("storefront keys cannot change stock")]
     StorefrontCannotWrite,
+    #[error("this key speaks for channel {bound:?}, not {asked:?}")]
+    OtherChannel { bound: Channel, asked: Channel },
 }
 
 impl Principal {

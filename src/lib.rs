@@ -6,6 +6,8 @@ pub mod access;
 pub mod adjustment;
 pub mod availability;
 pub mod catalog;
+pub mod channel;
+pub mod customer;
 pub mod geo;
 pub mod ids;
 pub mod location;

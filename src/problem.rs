@@ -3,6 +3,8 @@
 
 use crate::access::AccessError;
 use crate::availability::InvalidLookup;
+use crate::channel::OriginError;
+use crate::customer::InvalidContact;
 use crate::stock::StockError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -81,8 +83,24 @@ impl From<AccessError> for Problem {
             AccessError::AdminOnly => "admin_only",
             AccessError::OtherLocation { .. } => "other_location",
             AccessError::StorefrontCannotWrite => "storefront_cannot_write",
+            AccessError::OtherChannel { .. } => "other_channel",
         };
         Problem::new(403, code, e.to_string())
+    }
+}
+
+impl From<OriginError> for Problem {
+    fn from(e: OriginError) -> Self {
+        match e {
+            OriginError::Access(a) => a.into(),
+            other => Problem::unprocessable("invalid_channel", other.to_string()),
+        }
+    }
+}
+
+impl From<InvalidContact> for Problem {
+    fn from(e: InvalidContact) -> Self {
+        Problem::unprocessable("invalid_body", e.to_string())
     }
 }
 

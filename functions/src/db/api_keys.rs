@@ -1,7 +1,8 @@
 //! The `api_keys` table: issued keys by hash, their role and binding, revocation.
 
 use crate::error::ApiResult;
-use omniedge::access::{Channel, Principal};
+use omniedge::access::Principal;
+use omniedge::channel::Channel;
 use omniedge::ids::LocationId;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
