@@ -73,6 +73,19 @@ retail_id!(
     LocationId, "location_id", 64
 );
 
+retail_id!(
+    /// A cart, reachable by id from every channel.
+    CartId, "cart_id", 64
+);
+retail_id!(
+    /// A placed order.
+    OrderId, "order_id", 64
+);
+retail_id!(
+    /// A customer profile shared by every channel.
+    CustomerId, "customer_id", 64
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

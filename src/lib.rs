@@ -5,6 +5,7 @@
 pub mod access;
 pub mod adjustment;
 pub mod availability;
+pub mod cart;
 pub mod catalog;
 pub mod channel;
 pub mod customer;

@@ -3,6 +3,7 @@
 
 use crate::access::AccessError;
 use crate::availability::InvalidLookup;
+use crate::cart::CartError;
 use crate::channel::OriginError;
 use crate::customer::InvalidContact;
 use crate::stock::StockError;
@@ -101,6 +102,17 @@ impl From<OriginError> for Problem {
 impl From<InvalidContact> for Problem {
     fn from(e: InvalidContact) -> Self {
         Problem::unprocessable("invalid_body", e.to_string())
+    }
+}
+
+impl From<CartError> for Problem {
+    fn from(e: CartError) -> Self {
+        let detail = e.to_string();
+        match e {
+            CartError::Closed(_) | CartError::OrderedElsewhere { .. } => Problem::conflict("cart_closed", detail),
+            CartError::NoSuchLine(sku) => Problem::new(404, "cart_line_not_found", detail).with("sku", sku),
+            CartError::TooManyLines => Problem::unprocessable("too_many_lines", detail),
+        }
     }
 }
 
