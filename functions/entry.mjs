@@ -2,7 +2,7 @@
 // with one safety net. If the Rust side traps (a panic aborts the Wasm instance),
 // the client still gets an RFC 9457 problem, never an HTML page or a stack trace.
 import RustWorker from "./build/index.js";
-export { StockObject } from "./build/index.js";
+export { CartObject, StockObject } from "./build/index.js";
 
 const internalError = () =>
   new Response(

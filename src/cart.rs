@@ -77,7 +77,7 @@ pub struct CartDraft {
 }
 
 /// The body of `PATCH /v1/carts/{id}`: a guest leaves contact details or logs in.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CartUpdate {
     #[serde(default)]

@@ -3,7 +3,9 @@
 //! parse input into domain types, call the domain, and map errors in `error.rs`.
 
 mod auth;
+mod cart_object;
 mod db;
+mod durable;
 mod error;
 mod faults;
 mod http;
@@ -12,6 +14,7 @@ mod routes;
 mod stock_client;
 mod stock_object;
 
+pub use cart_object::CartObject;
 pub use stock_object::StockObject;
 
 use worker::{event, Context, Env, Request, Response, Result};

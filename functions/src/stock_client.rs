@@ -1,14 +1,15 @@
 //! Calls a SKU's stock Durable Object: sends a `StockCommand`, returns its typed
 //! answer, or passes the object's problem (e.g. `below_held`) through unchanged.
 
-use crate::error::{ApiError, ApiResult};
+use crate::durable;
+use crate::error::ApiResult;
 use crate::stock_object::{AdjustCommand, AdjustReply, AdjustmentPage, StockCommand};
 use omniedge::ids::{LocationId, Sku};
-use omniedge::stock::LocationLevel;
-use omniedge::Problem;
+use chrono::{DateTime, Utc};
+use omniedge::quantity::PositiveQuantity;
+use omniedge::stock::{Allocation, HoldRef, LocationLevel, OrderRef};
 use serde::de::DeserializeOwned;
-use wasm_bindgen::JsValue;
-use worker::{Env, Method, Request, RequestInit, Stub};
+use worker::{Env, Stub};
 
 pub struct StockClient {
     stub: Stub,
@@ -20,16 +21,7 @@ impl StockClient {
     }
 
     async fn call<T: DeserializeOwned>(&self, command: &StockCommand) -> ApiResult<T> {
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(JsValue::from(serde_json::to_string(command)?)));
-        let request = Request::new_with_init("https://stock.internal/command", &init)?;
-        let mut response = self.stub.fetch_with_request(request).await?;
-        let body = response.bytes().await?;
-        if response.status_code() == 200 {
-            Ok(serde_json::from_slice(&body)?)
-        } else {
-            Err(ApiError(serde_json::from_slice::<Problem>(&body)?))
-        }
+        durable::call(&self.stub, command).await
     }
 
     pub async fn view(&self) -> ApiResult<Vec<LocationLevel>> {
@@ -38,6 +30,40 @@ impl StockClient {
 
     pub async fn adjust(&self, command: AdjustCommand) -> ApiResult<AdjustReply> {
         self.call(&StockCommand::Adjust(command)).await
+    }
+
+    pub async fn view_for(&self, reference: &HoldRef) -> ApiResult<Vec<LocationLevel>> {
+        self.call(&StockCommand::ViewFor { reference: reference.clone() }).await
+    }
+
+    pub async fn hold_anywhere(
+        &self,
+        reference: &HoldRef,
+        quantity: PositiveQuantity,
+        eligible: Vec<LocationId>,
+        expires_at: DateTime<Utc>,
+    ) -> ApiResult<LocationId> {
+        self.call(&StockCommand::HoldAnywhere { reference: reference.clone(), quantity, eligible, expires_at }).await
+    }
+
+    pub async fn hold(&self, reference: &HoldRef, allocations: Vec<Allocation>, expires_at: DateTime<Utc>) -> ApiResult<()> {
+        self.call(&StockCommand::Hold { reference: reference.clone(), allocations, expires_at }).await
+    }
+
+    pub async fn release(&self, reference: &HoldRef) -> ApiResult<u32> {
+        self.call(&StockCommand::Release { reference: reference.clone() }).await
+    }
+
+    pub async fn commit(&self, order: &OrderRef, hold: &HoldRef, allocations: Vec<Allocation>) -> ApiResult<()> {
+        self.call(&StockCommand::Commit { order: order.clone(), hold: hold.clone(), allocations }).await
+    }
+
+    pub async fn hand_over(&self, order: &OrderRef) -> ApiResult<Vec<Allocation>> {
+        self.call(&StockCommand::HandOver { order: order.clone() }).await
+    }
+
+    pub async fn restock(&self, order: &OrderRef) -> ApiResult<Vec<Allocation>> {
+        self.call(&StockCommand::Restock { order: order.clone() }).await
     }
 
     pub async fn list_adjustments(&self, location_id: Option<LocationId>, limit: u32, before: Option<i64>) -> ApiResult<AdjustmentPage> {

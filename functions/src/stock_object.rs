@@ -6,10 +6,12 @@
 use chrono::{DateTime, Utc};
 use omniedge::adjustment::{AdjustmentReason, AdjustmentRecord};
 use omniedge::ids::{LocationId, Sku};
-use omniedge::stock::{LocationLevel, StockChange, StockLedger};
+use omniedge::quantity::PositiveQuantity;
+use omniedge::stock::{Allocation, HoldRef, LocationLevel, OrderRef, StockChange, StockLedger};
 use omniedge::Problem;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
+use crate::durable::{answer, internal, Outcome};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
 /// What the worker asks of a SKU's stock object.
@@ -19,6 +21,16 @@ pub enum StockCommand {
     View,
     Adjust(AdjustCommand),
     ListAdjustments { location_id: Option<LocationId>, limit: u32, before: Option<i64> },
+    /// Counts as a reference sees them: what it holds itself counts as available.
+    ViewFor { reference: HoldRef },
+    /// Holds a cart line wherever most is available among `eligible`.
+    HoldAnywhere { reference: HoldRef, quantity: PositiveQuantity, eligible: Vec<LocationId>, expires_at: DateTime<Utc> },
+    /// Holds exactly these allocations (all or nothing).
+    Hold { reference: HoldRef, allocations: Vec<Allocation>, expires_at: DateTime<Utc> },
+    Release { reference: HoldRef },
+    Commit { order: OrderRef, hold: HoldRef, allocations: Vec<Allocation> },
+    HandOver { order: OrderRef },
+    Restock { order: OrderRef },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -93,18 +105,28 @@ impl DurableObject for StockObject {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let command: StockCommand = serde_json::from_slice(&req.bytes().await?)?;
         let now = Utc::now();
-        let outcome = match command {
-            StockCommand::View => self.view(now).map(to_json),
-            StockCommand::Adjust(cmd) => self.adjust(cmd, now).map(to_json),
+        let response = match command {
+            StockCommand::View => answer(self.view(now)),
+            StockCommand::Adjust(cmd) => answer(self.adjust(cmd, now)),
             StockCommand::ListAdjustments { location_id, limit, before } => {
-                self.list_adjustments(location_id.as_ref(), limit, before).map(to_json)
+                answer(self.list_adjustments(location_id.as_ref(), limit, before))
             }
+            StockCommand::ViewFor { reference } => answer(self.view_for(&reference, now)),
+            StockCommand::HoldAnywhere { reference, quantity, eligible, expires_at } => {
+                answer(self.change(now, |l| Ok(l.hold_anywhere(&reference, quantity, &eligible, now, expires_at)?)))
+            }
+            StockCommand::Hold { reference, allocations, expires_at } => {
+                answer(self.change(now, |l| Ok(l.hold(&reference, &allocations, now, expires_at)?)))
+            }
+            StockCommand::Release { reference } => answer(self.change(now, |l| Ok(l.release(&reference)))),
+            StockCommand::Commit { order, hold, allocations } => {
+                answer(self.change(now, |l| Ok(l.commit(&order, &hold, &allocations, now)?)))
+            }
+            StockCommand::HandOver { order } => answer(self.change(now, |l| Ok(l.hand_over(&order)?))),
+            StockCommand::Restock { order } => answer(self.change(now, |l| Ok(l.restock(&order)?))),
         };
         self.schedule_expiry().await?;
-        match outcome {
-            Ok(body) => Response::ok(body?),
-            Err(problem) => Ok(Response::ok(serde_json::to_string(&problem)?)?.with_status(problem.status)),
-        }
+        response
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -119,11 +141,6 @@ impl DurableObject for StockObject {
     }
 }
 
-fn to_json<T: Serialize>(value: T) -> Result<String> {
-    Ok(serde_json::to_string(&value)?)
-}
-
-type Outcome<T> = std::result::Result<T, Problem>;
 
 impl StockObject {
     fn load(&self) -> Result<StockLedger> {
@@ -161,17 +178,40 @@ impl StockObject {
     }
 
     fn view(&self, now: DateTime<Utc>) -> Outcome<Vec<LocationLevel>> {
-        let ledger = self.load().map_err(internal)?;
+        let ledger = self.load().map_err(|e| internal("stock object", e))?;
         let view = ledger.view(now);
         *self.ledger.borrow_mut() = Some(ledger);
         Ok(view)
+    }
+
+    /// Applies one change to the ledger and saves it; nothing is saved when it is refused.
+    fn change<T>(&self, now: DateTime<Utc>, apply: impl FnOnce(&mut StockLedger) -> Outcome<T>) -> Outcome<T> {
+        let mut ledger = self.load().map_err(|e| internal("stock object", e))?;
+        ledger.expire_holds(now);
+        let outcome = apply(&mut ledger)?;
+        self.save(&ledger).map_err(|e| internal("stock object", e))?;
+        Ok(outcome)
+    }
+
+    fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Outcome<Vec<LocationLevel>> {
+        let own = self.load().map_err(|e| internal("stock object", e))?.holds_of(reference, now);
+        Ok(self
+            .view(now)?
+            .into_iter()
+            .map(|mut level| {
+                let mine: u32 = own.iter().filter(|a| a.location_id == level.location_id).map(|a| a.quantity.get()).sum();
+                level.held -= mine;
+                level.available += mine;
+                level
+            })
+            .collect())
     }
 
     fn adjust(&self, cmd: AdjustCommand, now: DateTime<Utc>) -> Outcome<AdjustReply> {
         if let Some(reply) = self.replay(&cmd.idempotency_key, &cmd.fingerprint)? {
             return Ok(reply);
         }
-        let mut ledger = self.load().map_err(internal)?;
+        let mut ledger = self.load().map_err(|e| internal("stock object", e))?;
         let adjusted = ledger.adjust(&cmd.location_id, cmd.change, now)?;
         let level = ledger.view(now).into_iter().find(|l| l.location_id == cmd.location_id).expect("adjusted location is in the ledger");
         let record = AdjustmentRecord {
@@ -193,7 +233,7 @@ impl StockObject {
         })
         .map_err(|_| Problem::internal())?;
         // No await between here and the end: both writes commit together.
-        self.save(&ledger).map_err(internal)?;
+        self.save(&ledger).map_err(|e| internal("stock object", e))?;
         self.sql
             .exec(
                 "INSERT INTO adjustments (idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?)",
@@ -205,7 +245,7 @@ impl StockObject {
                     body.clone().into(),
                 ],
             )
-            .map_err(internal)?;
+            .map_err(|e| internal("stock object", e))?;
         Ok(AdjustReply { replayed: false, body })
     }
 
@@ -220,7 +260,7 @@ impl StockObject {
             .sql
             .exec("SELECT fingerprint, reply FROM adjustments WHERE idempotency_key = ?", vec![key.into()])
             .and_then(|c| c.to_array())
-            .map_err(internal)?;
+            .map_err(|e| internal("stock object", e))?;
         match rows.into_iter().next() {
             None => Ok(None),
             Some(row) if row.fingerprint == fingerprint => Ok(Some(AdjustReply { replayed: true, body: row.reply })),
@@ -248,7 +288,7 @@ impl StockObject {
                 vec![before.into(), (limit as i64 + 1).into()],
             ),
         };
-        let mut rows: Vec<Row> = cursor.and_then(|c| c.to_array()).map_err(internal)?;
+        let mut rows: Vec<Row> = cursor.and_then(|c| c.to_array()).map_err(|e| internal("stock object", e))?;
         let next_cursor = (rows.len() > limit as usize).then(|| {
             rows.truncate(limit as usize);
             rows.last().map(|r| r.seq.to_string()).unwrap_or_default()
@@ -260,9 +300,4 @@ impl StockObject {
             .map_err(|_| Problem::internal())?;
         Ok(AdjustmentPage { items, next_cursor })
     }
-}
-
-fn internal(e: worker::Error) -> Problem {
-    worker::console_error!("stock object: {e}");
-    Problem::internal()
 }
