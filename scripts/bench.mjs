@@ -1,0 +1,586 @@
+// Benchmark of the omniedge worker running locally: throughput and p50/p99 latency of a
+// few routes, each reported as a ratio to the trivial route (GET /v1/health) measured in
+// the same run, plus the bundle size from `wrangler deploy --dry-run`. Ratios, because the
+// machines are shared and noisy; absolute figures only mean something within one run.
+//
+// This is a measurement, not a test: a missed budget prints MISS and still exits 0. It
+// exits non-zero only when setup fails (2) or a scenario sees more than 1% errors (1).
+//
+// Run it against a running `wrangler dev` (scripts/dev.sh):
+//
+//     OMNIEDGE_ADMIN_KEY=<key from .dev.vars> node scripts/bench.mjs
+//
+// Environment:
+//   OMNIEDGE_ADMIN_KEY            admin bearer key (required)
+//   OMNIEDGE_URL                  default http://127.0.0.1:8787
+//   BENCH_SECONDS                 measured seconds per scenario, default 8
+//   BENCH_CONCURRENCY             concurrent closed-loop workers, default 8
+//   BENCH_WARMUP_SECONDS          unmeasured warm-up per scenario, default 1
+//   BENCH_SKIP_BUNDLE=1           skip the bundle-size step
+//   BENCH_BUNDLE_TIMEOUT_SECONDS  limit for `wrangler deploy --dry-run` (it runs the custom
+//                                 build, which may rebuild the worker), default 900
+//
+// Setup (idempotent, through the API with the admin key): four `bench-*` locations around
+// 52.37,4.89 (three stores, one warehouse), 50 products BENCH-SKU-00..49 of style
+// BENCH-STYLE, and a `set` stock adjustment for every product at every bench location.
+// Figures go to stdout and, as JSON, to bench/out/latest.json.
+//
+// To add a scenario (add-to-cart, place-order, ...), append one entry to SCENARIOS.
+
+import http from "node:http";
+import https from "node:https";
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const OUT_FILE = path.join(ROOT, "bench", "out", "latest.json");
+
+const MAX_ERROR_RATE = 0.01;
+const REQUEST_TIMEOUT_MS = 10_000;
+const BUDGET_SKU_RATIO = 0.6;
+const BUDGET_GZIP_KIB = 1024;
+
+// ---------------------------------------------------------------------------------------
+// Bench data
+// ---------------------------------------------------------------------------------------
+
+const STYLE = "BENCH-STYLE";
+const PRODUCT_COUNT = 50;
+const SKUS = Array.from({ length: PRODUCT_COUNT }, (_, i) => `BENCH-SKU-${String(i).padStart(2, "0")}`);
+const HOT_SKU = "BENCH-SKU-07";
+const NEAR = { latitude: 52.37, longitude: 4.89 };
+const RADIUS_KM = 25;
+const COLORS = ["black", "white", "red", "blue", "green"];
+const SIZES = ["38", "39", "40", "41", "42", "43", "44", "45", "46", "47"]; // 5 x 10 = 50 variants
+
+const LOCATIONS = [
+  location("bench-centrum", "Bench Centrum", "store", "Damrak 1", "1012 LG", 52.3731, 4.8922, true, true),
+  location("bench-west", "Bench West", "store", "Jan Evertsenstraat 100", "1056 EH", 52.3712, 4.8571, false, true),
+  location("bench-oost", "Bench Oost", "store", "Javaplein 20", "1094 HW", 52.3627, 4.9385, false, true),
+  location("bench-warehouse", "Bench Warehouse", "warehouse", "Sloterweg 1000", "1066 CN", 52.3365, 4.8010, true, false),
+];
+
+function location(id, name, kind, line1, postalCode, latitude, longitude, shipsOrders, offersPickup) {
+  return {
+    id,
+    body: {
+      name,
+      kind,
+      address: { line1, city: "Amsterdam", postal_code: postalCode, country: "NL" },
+      latitude,
+      longitude,
+      ships_orders: shipsOrders,
+      offers_pickup: offersPickup,
+    },
+  };
+}
+
+function product(index) {
+  return {
+    style: STYLE,
+    name: "Bench Runner",
+    color: COLORS[Math.floor(index / SIZES.length)],
+    size: SIZES[index % SIZES.length],
+    price: { amount: "89.95", currency: "EUR" },
+    attributes: { purpose: "benchmark" },
+  };
+}
+
+/** Deterministic, always positive, so `near=` finds every bench location. */
+function quantity(skuIndex, locationIndex) {
+  return 5 + ((skuIndex * 7 + locationIndex * 13) % 40);
+}
+
+/**
+ * Creates (or replaces) the bench locations and products and sets their stock. PUT is
+ * replace, and the adjustments are `set`s under this run's idempotency keys, so running
+ * it again restores the same state.
+ */
+async function setupBenchData(ctx) {
+  const started = performance.now();
+  await inPool(LOCATIONS, ctx.concurrency, ({ id, body }) =>
+    ctx.expect([200, 201], "PUT", `/v1/locations/${id}`, { body }));
+  await inPool(SKUS, ctx.concurrency, (sku, i) =>
+    ctx.expect([200, 201], "PUT", `/v1/products/${sku}`, { body: product(i) }));
+  const adjustments = SKUS.flatMap((sku, i) => LOCATIONS.map((loc, j) => ({ sku, i, loc, j })));
+  await inPool(adjustments, ctx.concurrency, ({ sku, i, loc, j }) =>
+    ctx.expect([201], "POST", `/v1/stock/${sku}/adjustments`, {
+      headers: { "idempotency-key": `bench-setup-${ctx.runId}-${sku}-${loc.id}` },
+      body: { location_id: loc.id, kind: "set", quantity: quantity(i, j), reason: "recount", note: "bench setup" },
+    }));
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  log(`setup: ${LOCATIONS.length} locations, ${SKUS.length} products, ${adjustments.length} stock records (${seconds}s)`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenarios
+//
+// Each entry: name; setup(ctx), run once before its warm-up (prepare state, check that the
+// request does what it should); request(ctx, seq), called for every request, returning
+// { method, path, headers?, body? } (body: an object, sent as JSON, or a prepared string);
+// status, the expected status (default 200). `seq` is unique per scenario and run, for
+// idempotency keys and the like; `ctx.runId` is unique per run.
+// ---------------------------------------------------------------------------------------
+
+const BATCH_BODY = JSON.stringify({ skus: SKUS }); // prepared once: its cost is not the point
+const BENCH_IDS = new Set(LOCATIONS.map((l) => l.id));
+
+const SCENARIOS = [
+  {
+    name: "trivial",
+    setup: async (ctx) => {
+      const { json } = await ctx.expect([200], "GET", "/v1/health");
+      check(json?.status === "ok", `/v1/health answered ${JSON.stringify(json)}`);
+    },
+    request: () => ({ method: "GET", path: "/v1/health" }),
+  },
+  {
+    name: "sku",
+    setup: async (ctx) => {
+      const { json } = await ctx.expect([200], "GET", `/v1/stock/${HOT_SKU}`, { headers: ctx.auth });
+      const ids = (json?.locations ?? []).map((l) => l.location_id);
+      check(ids.length === LOCATIONS.length && ids.every((id) => BENCH_IDS.has(id)),
+        `${HOT_SKU} is stocked at [${ids}], expected the ${LOCATIONS.length} bench locations`);
+    },
+    request: (ctx) => ({ method: "GET", path: `/v1/stock/${HOT_SKU}`, headers: ctx.auth }),
+  },
+  {
+    name: "near",
+    setup: async (ctx) => {
+      const { json } = await ctx.expect([200], "GET", nearPath(), { headers: ctx.auth });
+      const found = json?.locations ?? [];
+      check(found.length > 1 && found.every((l) => typeof l.distance_km === "number"),
+        `near= found ${found.length} locations with distance_km, expected several`);
+    },
+    request: (ctx) => ({ method: "GET", path: nearPath(), headers: ctx.auth }),
+  },
+  {
+    name: "batch50",
+    setup: async (ctx) => {
+      const { json } = await ctx.expect([200], "POST", "/v1/stock/lookup", { headers: ctx.auth, body: BATCH_BODY });
+      check(json?.items?.length === SKUS.length, `lookup answered ${json?.items?.length} items, expected ${SKUS.length}`);
+    },
+    request: (ctx) => ({ method: "POST", path: "/v1/stock/lookup", headers: ctx.auth, body: BATCH_BODY }),
+  },
+];
+
+function nearPath() {
+  return `/v1/stock/${HOT_SKU}?near=${NEAR.latitude},${NEAR.longitude}&radius_km=${RADIUS_KM}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP client: node:http with one keep-alive agent
+// ---------------------------------------------------------------------------------------
+
+class SetupError extends Error {}
+
+function check(condition, message) {
+  if (!condition) throw new SetupError(message);
+}
+
+function createClient(baseUrl, concurrency) {
+  const url = new URL(baseUrl);
+  const transport = url.protocol === "https:" ? https : http;
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: Math.max(concurrency, 8) });
+  const basePath = url.pathname.replace(/\/+$/, "");
+  const port = url.port || (url.protocol === "https:" ? 443 : 80);
+
+  /**
+   * Sends one request. Resolves (never rejects) with { status, text?, error? }: status 0
+   * and `error` for a network failure or timeout. The body is read fully (keep-alive needs
+   * that) but kept only when `keepBody` or the status is not the expected one.
+   */
+  function send({ method, path: reqPath, headers = {}, body }, { keepBody = false, expectStatus = 200 } = {}) {
+    return new Promise((resolve) => {
+      const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+      const allHeaders = { accept: "application/json", ...headers };
+      if (payload !== undefined) {
+        allHeaders["content-type"] = "application/json";
+        allHeaders["content-length"] = Buffer.byteLength(payload);
+      }
+      const req = transport.request(
+        { hostname: url.hostname, port, path: basePath + reqPath, method, headers: allHeaders, agent },
+        (res) => {
+          const status = res.statusCode;
+          if (!keepBody && status === expectStatus) {
+            res.on("end", () => resolve({ status }));
+            res.on("error", (error) => resolve({ status: 0, error }));
+            res.resume();
+            return;
+          }
+          const chunks = [];
+          res.on("data", (chunk) => chunks.push(chunk));
+          res.on("end", () => resolve({ status, text: Buffer.concat(chunks).toString("utf8") }));
+          res.on("error", (error) => resolve({ status: 0, error }));
+        },
+      );
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+      req.on("error", (error) => resolve({ status: 0, error }));
+      req.end(payload);
+    });
+  }
+
+  return { send, close: () => agent.destroy() };
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short description of an unexpected answer, for grouping and printing errors. */
+function describe(res) {
+  if (res.status === 0) return `network: ${res.error?.code ?? res.error?.message ?? res.error}`;
+  const json = parseJson(res.text ?? "");
+  const detail = json?.code ?? (res.text ?? "").slice(0, 80).replace(/\s+/g, " ");
+  return `HTTP ${res.status}${detail ? ` ${detail}` : ""}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Closed-loop runner
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Runs `concurrency` workers, each sending the next request as soon as the previous one is
+ * answered, until `seconds` have passed. Returns the statistics when `measure` is set.
+ */
+async function runLoop(ctx, scenario, seconds, measure, seqStart) {
+  const expectStatus = scenario.status ?? 200;
+  const latencies = [];
+  const errorKinds = new Map();
+  let requests = 0;
+  let errors = 0;
+  let seq = seqStart;
+
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const request = scenario.request(ctx, seq++);
+      const t0 = performance.now();
+      const res = await ctx.client.send(request, { expectStatus });
+      const ms = performance.now() - t0;
+      if (!measure) continue;
+      requests++;
+      if (res.status === expectStatus) {
+        latencies.push(ms);
+      } else {
+        errors++;
+        const kind = describe(res);
+        errorKinds.set(kind, (errorKinds.get(kind) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: ctx.concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+
+  latencies.sort((a, b) => a - b);
+  return {
+    seq,
+    stats: {
+      name: scenario.name,
+      requests,
+      errors,
+      error_rate: requests ? errors / requests : 1,
+      seconds: elapsed,
+      // Throughput counts answered-as-expected requests only.
+      throughput_rps: latencies.length / elapsed,
+      p50_ms: percentile(latencies, 50),
+      p99_ms: percentile(latencies, 99),
+      error_kinds: Object.fromEntries(errorKinds),
+    },
+  };
+}
+
+/** Nearest-rank percentile of a sorted array; null when empty. */
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+async function runScenario(ctx, scenario) {
+  await scenario.setup(ctx);
+  log(`${scenario.name}: warm-up ${ctx.warmupSeconds}s, then ${ctx.seconds}s with ${ctx.concurrency} workers`);
+  let seq = 0;
+  if (ctx.warmupSeconds > 0) ({ seq } = await runLoop(ctx, scenario, ctx.warmupSeconds, false, seq));
+  const { stats } = await runLoop(ctx, scenario, ctx.seconds, true, seq);
+  return stats;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; rejects on the first failure. */
+async function inPool(items, limit, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+// ---------------------------------------------------------------------------------------
+// Bundle size: `wrangler deploy --dry-run`
+// ---------------------------------------------------------------------------------------
+
+/** { total_kib, gzip_kib } or { unavailable: reason }; never throws. */
+async function measureBundle() {
+  if (process.env.BENCH_SKIP_BUNDLE === "1") return { unavailable: "skipped (BENCH_SKIP_BUNDLE=1)" };
+  const wrangler = path.join(ROOT, "node_modules", ".bin", "wrangler");
+  if (!existsSync(wrangler)) return { unavailable: "node_modules/.bin/wrangler not found (run scripts/setup.sh)" };
+
+  const timeoutSeconds = numberFromEnv("BENCH_BUNDLE_TIMEOUT_SECONDS", 900, 1);
+  const outdir = mkdtempSync(path.join(os.tmpdir(), "omniedge-bundle-"));
+  log("bundle: wrangler deploy --dry-run (runs the custom build first) ...");
+  try {
+    const { code, output, failure } = await runCommand(
+      wrangler, ["deploy", "--dry-run", "--outdir", outdir],
+      { cwd: ROOT, timeoutMs: timeoutSeconds * 1000, env: { WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" } },
+    );
+    const text = output.replace(/\x1b\[[0-9;]*m/g, "");
+    const match = text.match(/Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/);
+    if (failure || code !== 0 || !match) {
+      let reason = failure ?? (code !== 0 ? `wrangler exited with code ${code}` : "no \"Total Upload\" line in wrangler's output");
+      const detail = lastErrorLine(text);
+      if (detail) reason += `: ${detail}`;
+      if (!existsSync(path.join(ROOT, "functions", "build", "index.js"))) reason += " (build output functions/build/index.js is missing)";
+      return { unavailable: reason };
+    }
+    return { total_kib: Number(match[1]), gzip_kib: Number(match[2]) };
+  } catch (error) {
+    return { unavailable: `could not run wrangler: ${error.message}` };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** The gist of a failed wrangler run: its [ERROR] lines, else its last line. */
+function lastErrorLine(text) {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const errors = lines
+    .filter((l) => l.includes("[ERROR]"))
+    .map((l) => l.replace(/^.*?\[ERROR\]\s*/, "").replace(/:$/, ""));
+  return (errors.length ? errors.join(" / ") : lines.at(-1) ?? "").slice(0, 300);
+}
+
+/** Runs a command in its own process group; resolves with its exit code and combined output. */
+function runCommand(command, args, { cwd, env, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true, // own process group, so a timeout also ends the build it started
+    });
+    let output = "";
+    let failure;
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      failure = `wrangler did not finish within ${timeoutMs / 1000}s`;
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        child.kill("SIGTERM");
+      }
+    }, timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? signal, output, failure });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------------------
+
+function withRatios(results) {
+  const trivial = results.find((r) => r.name === "trivial")?.throughput_rps;
+  return results.map((r) => ({ ...r, ratio_to_trivial: trivial ? r.throughput_rps / trivial : null }));
+}
+
+function budgets(results, bundle) {
+  const sku = results.find((r) => r.name === "sku");
+  const skuRatio = sku?.ratio_to_trivial ?? null;
+  const gzip = bundle.gzip_kib ?? null;
+  return [
+    {
+      name: `sku throughput >= ${BUDGET_SKU_RATIO.toFixed(2)} x trivial`,
+      value: skuRatio === null ? "n/a" : skuRatio.toFixed(2),
+      status: skuRatio === null ? "N/A" : skuRatio >= BUDGET_SKU_RATIO ? "PASS" : "MISS",
+    },
+    {
+      name: `bundle gzip < ${BUDGET_GZIP_KIB} KiB`,
+      value: gzip === null ? "n/a" : `${gzip.toFixed(2)} KiB`,
+      status: gzip === null ? "N/A" : gzip < BUDGET_GZIP_KIB ? "PASS" : "MISS",
+    },
+  ];
+}
+
+function printTable(results) {
+  const fmt = (v, digits) => (v === null || v === undefined ? "-" : v.toFixed(digits));
+  const rows = [
+    ["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "vs trivial"],
+    ...results.map((r) => [
+      r.name, String(r.requests), String(r.errors), fmt(r.throughput_rps, 1),
+      fmt(r.p50_ms, 2), fmt(r.p99_ms, 2), fmt(r.ratio_to_trivial, 2),
+    ]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  console.log("");
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+  for (const r of results) {
+    for (const [kind, count] of Object.entries(r.error_kinds)) console.log(`  ${r.name} errors: ${count} x ${kind}`);
+  }
+}
+
+function writeJson(report) {
+  const round = (v) => (typeof v === "number" && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v);
+  mkdirSync(path.dirname(OUT_FILE), { recursive: true });
+  writeFileSync(OUT_FILE, JSON.stringify(report, (_, v) => round(v), 2) + "\n");
+  log(`wrote ${path.relative(process.cwd(), OUT_FILE) || OUT_FILE}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------
+
+function log(message) {
+  console.log(message);
+}
+
+function numberFromEnv(name, fallback, min) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) throw new SetupError(`${name} must be a number >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function settings() {
+  const adminKey = process.env.OMNIEDGE_ADMIN_KEY;
+  if (!adminKey) throw new SetupError("OMNIEDGE_ADMIN_KEY is required (the admin bearer key, e.g. from .dev.vars)");
+  const baseUrl = process.env.OMNIEDGE_URL || "http://127.0.0.1:8787";
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new SetupError(`OMNIEDGE_URL is not a URL: "${baseUrl}"`);
+  }
+  return {
+    baseUrl,
+    adminKey,
+    seconds: numberFromEnv("BENCH_SECONDS", 8, 0.1),
+    concurrency: Math.floor(numberFromEnv("BENCH_CONCURRENCY", 8, 1)),
+    warmupSeconds: numberFromEnv("BENCH_WARMUP_SECONDS", 1, 0),
+  };
+}
+
+function createContext(config) {
+  const client = createClient(config.baseUrl, config.concurrency);
+  const auth = { authorization: `Bearer ${config.adminKey}` };
+  const ctx = {
+    ...config,
+    client,
+    auth,
+    runId: randomUUID(),
+    /** A setup call (admin auth by default); throws SetupError unless the status is one of `statuses`. */
+    async expect(statuses, method, reqPath, { headers = auth, body } = {}) {
+      const res = await client.send({ method, path: reqPath, headers: { ...auth, ...headers }, body }, { keepBody: true });
+      if (!statuses.includes(res.status)) {
+        const detail = res.status === 0 ? describe(res) : `HTTP ${res.status}: ${(res.text ?? "").slice(0, 500)}`;
+        throw new SetupError(`${method} ${reqPath} -> expected ${statuses.join("/")}, got ${detail}`);
+      }
+      return { status: res.status, json: parseJson(res.text ?? "") };
+    },
+  };
+  return ctx;
+}
+
+async function main() {
+  let ctx;
+  try {
+    ctx = createContext(settings());
+    log(`omniedge bench against ${ctx.baseUrl}: ${ctx.seconds}s per scenario, ` +
+      `${ctx.concurrency} workers, ${ctx.warmupSeconds}s warm-up`);
+    const health = await ctx.client.send({ method: "GET", path: "/v1/health" }, { keepBody: true });
+    if (health.status !== 200) {
+      throw new SetupError(`${ctx.baseUrl}/v1/health -> ${describe(health)}; is \`wrangler dev\` running (scripts/dev.sh)?`);
+    }
+    await setupBenchData(ctx);
+  } catch (error) {
+    ctx?.client.close();
+    return fail(error);
+  }
+
+  const results = [];
+  let aborted = null;
+  try {
+    for (const scenario of SCENARIOS) {
+      const stats = await runScenario(ctx, scenario);
+      results.push(stats);
+      if (stats.error_rate > MAX_ERROR_RATE) {
+        aborted = `${scenario.name}: ${stats.errors} of ${stats.requests} requests failed ` +
+          `(${(stats.error_rate * 100).toFixed(2)}% > ${MAX_ERROR_RATE * 100}%)`;
+        break;
+      }
+    }
+  } catch (error) {
+    ctx.client.close();
+    return fail(error);
+  }
+  ctx.client.close();
+
+  const scenarios = withRatios(results);
+  printTable(scenarios);
+
+  const report = {
+    generated_at: new Date().toISOString(),
+    url: ctx.baseUrl,
+    settings: { seconds: ctx.seconds, concurrency: ctx.concurrency, warmup_seconds: ctx.warmupSeconds },
+    machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()}-${os.arch()}` },
+    scenarios,
+  };
+
+  if (aborted) {
+    console.log(`\nABORTED: ${aborted}`);
+    writeJson({ ...report, aborted });
+    return 1;
+  }
+
+  console.log("");
+  const bundle = await measureBundle();
+  console.log(bundle.unavailable
+    ? `bundle: unavailable: ${bundle.unavailable}`
+    : `bundle: ${bundle.total_kib.toFixed(2)} KiB total, ${bundle.gzip_kib.toFixed(2)} KiB gzip`);
+
+  const checks = budgets(scenarios, bundle);
+  console.log("budgets:");
+  for (const b of checks) console.log(`  ${b.status.padEnd(4)}  ${b.name}: ${b.value}`);
+
+  writeJson({ ...report, bundle, budgets: checks });
+  return 0;
+}
+
+function fail(error) {
+  if (error instanceof SetupError) console.error(`setup failed: ${error.message}`);
+  else console.error("bench failed:", error);
+  return 2;
+}
+
+process.exitCode = await main();
