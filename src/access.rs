@@ -27,6 +27,8 @@ pub enum AccessError {
     OtherLocation { bound: LocationId, asked: LocationId },
     #[error("storefront keys cannot change stock")]
     StorefrontCannotWrite,
+    #[error("customer profiles are maintained by back-office and storefront keys")]
+    CustomersNotForStores,
     #[error("this key speaks for channel {bound:?}, not {asked:?}")]
     OtherChannel { bound: Channel, asked: Channel },
 }
@@ -54,6 +56,13 @@ impl Principal {
                 Err(AccessError::OtherLocation { bound: location_id.clone(), asked: location.clone() })
             }
             Principal::Storefront { .. } => Err(AccessError::StorefrontCannotWrite),
+        }
+    }
+
+    pub fn may_maintain_customers(&self) -> Result<(), AccessError> {
+        match self {
+            Principal::Store { .. } => Err(AccessError::CustomersNotForStores),
+            _ => Ok(()),
         }
     }
 

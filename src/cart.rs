@@ -3,6 +3,11 @@
 //! time that activity refreshes; an ordered cart is closed for good.
 
 use crate::channel::{Channel, SalesOrigin};
+use crate::catalog::Product;
+use crate::location::Location;
+use crate::money::Money;
+use crate::pricing::{price_lines_with_subtotal, PricedLine, PricingError};
+use crate::stock::HoldRef;
 use crate::customer::Contact;
 use crate::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
 use crate::quantity::PositiveQuantity;
@@ -115,8 +120,28 @@ impl Cart {
         }
     }
 
-    pub fn is_open(&self) -> bool {
-        self.ensure_open().is_ok()
+    /// Fails unless the cart is still open.
+    pub fn check_open(&self) -> Result<(), CartError> {
+        self.ensure_open()
+    }
+
+    /// The reference under which this cart's units are held in every stock ledger.
+    pub fn hold_ref(&self) -> HoldRef {
+        HoldRef(format!("cart:{}", self.id))
+    }
+
+    /// Where this cart's lines may be held: a store sale at its store; otherwise
+    /// anywhere the shopper could get the units from (shipping or pickup locations).
+    pub fn hold_locations(&self, locations: &[Location]) -> Vec<LocationId> {
+        match self.origin.store_location() {
+            Some(store) => vec![store.clone()],
+            None => locations.iter().filter(|l| l.ships_orders || l.offers_pickup).map(|l| l.id.clone()).collect(),
+        }
+    }
+
+    /// Sets several lines at once (used when activity refreshes every hold).
+    pub fn set_lines(&mut self, lines: Vec<CartLine>, now: DateTime<Utc>) -> Result<(), CartError> {
+        lines.into_iter().try_for_each(|line| self.set_line(line, now))
     }
 
     /// Sets a line's quantity (adding the line if new), with where it is now held.
@@ -169,6 +194,66 @@ impl Cart {
                 Ok(())
             }
         }
+    }
+}
+
+/// A cart as a storefront shows it: every line priced from the catalog, and the subtotal
+/// (absent while the cart is empty).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CartView {
+    pub id: CartId,
+    #[serde(flatten)]
+    pub origin: SalesOrigin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
+    pub contact: Contact,
+    #[serde(flatten)]
+    pub status: CartStatus,
+    pub lines: Vec<CartLineView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subtotal: Option<Money>,
+    pub hold_seconds: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CartLineView {
+    #[serde(flatten)]
+    pub priced: PricedLine,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_at: Option<LocationId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_expires_at: Option<DateTime<Utc>>,
+}
+
+impl CartView {
+    pub fn of(cart: &Cart, products: &[Product]) -> Result<Self, PricingError> {
+        let (lines, subtotal) = if cart.lines.is_empty() {
+            (Vec::new(), None)
+        } else {
+            let catalog = products.iter().map(|p| (p.sku.clone(), p.clone())).collect();
+            let wanted: Vec<(Sku, PositiveQuantity)> = cart.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
+            let (priced, subtotal) = price_lines_with_subtotal(&wanted, &catalog)?;
+            let lines = priced
+                .into_iter()
+                .zip(&cart.lines)
+                .map(|(priced, line)| CartLineView { priced, held_at: line.held_at.clone(), hold_expires_at: line.hold_expires_at })
+                .collect();
+            (lines, Some(subtotal))
+        };
+        Ok(CartView {
+            id: cart.id.clone(),
+            origin: cart.origin.clone(),
+            customer_id: cart.customer_id.clone(),
+            contact: cart.contact.clone(),
+            status: cart.status.clone(),
+            lines,
+            subtotal,
+            hold_seconds: cart.hold_seconds,
+            created_at: cart.created_at,
+            updated_at: cart.updated_at,
+        })
     }
 }
 

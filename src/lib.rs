@@ -4,15 +4,20 @@
 
 pub mod access;
 pub mod adjustment;
+pub mod allocation;
 pub mod availability;
 pub mod cart;
 pub mod catalog;
 pub mod channel;
+pub mod coupon;
 pub mod customer;
+pub mod fulfilment;
 pub mod geo;
 pub mod ids;
 pub mod location;
 pub mod money;
+pub mod order;
+pub mod pricing;
 pub mod problem;
 pub mod quantity;
 pub mod stock;

@@ -85,6 +85,7 @@ impl From<AccessError> for Problem {
             AccessError::OtherLocation { .. } => "other_location",
             AccessError::StorefrontCannotWrite => "storefront_cannot_write",
             AccessError::OtherChannel { .. } => "other_channel",
+            AccessError::CustomersNotForStores => "customers_not_for_stores",
         };
         Problem::new(403, code, e.to_string())
     }

@@ -15,7 +15,7 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlS
 pub enum CartCommand {
     Create { cart: Cart },
     Get,
-    SetLine { line: CartLine },
+    SetLines { lines: Vec<CartLine> },
     RemoveLine { sku: Sku },
     Update { update: CartUpdate },
     Close { order_id: OrderId },
@@ -50,8 +50,8 @@ impl CartObject {
             (CartCommand::Create { .. }, Some(existing)) => return Ok(existing),
             (_, None) => return Err(Problem::not_found("cart", &self.name)),
             (CartCommand::Get, Some(cart)) => return Ok(cart),
-            (CartCommand::SetLine { line }, Some(mut cart)) => {
-                cart.set_line(line, now)?;
+            (CartCommand::SetLines { lines }, Some(mut cart)) => {
+                cart.set_lines(lines, now)?;
                 cart
             }
             (CartCommand::RemoveLine { sku }, Some(mut cart)) => {

@@ -3,7 +3,9 @@
 //! parse input into domain types, call the domain, and map errors in `error.rs`.
 
 mod auth;
+mod cart_client;
 mod cart_object;
+mod config;
 mod db;
 mod durable;
 mod error;

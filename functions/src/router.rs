@@ -4,7 +4,7 @@
 
 use crate::{auth, faults};
 use crate::error::ApiResult;
-use crate::routes::{api_keys, catalog, locations, meta, stock};
+use crate::routes::{api_keys, carts, catalog, customers, locations, meta, stock};
 use omniedge::Problem;
 use worker::{Env, Method, Request, Response};
 
@@ -21,6 +21,11 @@ enum Route<'a> {
     Stock(&'a str),
     StyleStock(&'a str),
     Adjustments(&'a str),
+    Customers,
+    Customer(&'a str),
+    Carts,
+    Cart(&'a str),
+    CartLine(&'a str, &'a str),
 }
 
 impl<'a> Route<'a> {
@@ -38,6 +43,11 @@ impl<'a> Route<'a> {
             ["v1", "stock", sku] => Route::Stock(sku),
             ["v1", "stock", sku, "style"] => Route::StyleStock(sku),
             ["v1", "stock", sku, "adjustments"] => Route::Adjustments(sku),
+            ["v1", "customers"] => Route::Customers,
+            ["v1", "customers", id] => Route::Customer(id),
+            ["v1", "carts"] => Route::Carts,
+            ["v1", "carts", id] => Route::Cart(id),
+            ["v1", "carts", id, "lines", sku] => Route::CartLine(id, sku),
             _ => return None,
         })
     }
@@ -47,6 +57,10 @@ impl<'a> Route<'a> {
         match self {
             Route::Health | Route::OpenApi | Route::Locations | Route::Products | Route::Stock(_) | Route::StyleStock(_) => &[Get],
             Route::ApiKeys | Route::Adjustments(_) => &[Get, Post],
+            Route::Customers | Route::Carts => &[Post],
+            Route::Customer(_) => &[Get, Put],
+            Route::Cart(_) => &[Get, Patch],
+            Route::CartLine(..) => &[Put, Delete],
             Route::ApiKey(_) => &[Delete],
             Route::Location(_) | Route::Product(_) => &[Get, Put],
             // `lookup` is also readable as a SKU, so GET falls through to the SKU lookup.
@@ -98,6 +112,14 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Route::StyleStock(sku), _) => stock::lookup_style(sku, &req, env).await,
         (Route::Adjustments(sku), Get) => stock::list_adjustments(sku, &req, env, &caller).await,
         (Route::Adjustments(sku), _) => stock::adjust(sku, &mut req, env, &caller).await,
+        (Route::Customers, _) => customers::create(&mut req, env, &caller).await,
+        (Route::Customer(id), Get) => customers::get(id, env).await,
+        (Route::Customer(id), _) => customers::replace(id, &mut req, env, &caller).await,
+        (Route::Carts, _) => carts::create(&mut req, env, &caller).await,
+        (Route::Cart(id), Get) => carts::get(id, env).await,
+        (Route::Cart(id), _) => carts::update(id, &mut req, env).await,
+        (Route::CartLine(id, sku), Put) => carts::put_line(id, sku, &mut req, env).await,
+        (Route::CartLine(id, sku), _) => carts::remove_line(id, sku, env).await,
         (Route::Health | Route::OpenApi, _) => unreachable!("public routes are answered above"),
     }
 }

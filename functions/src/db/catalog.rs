@@ -35,18 +35,8 @@ pub async fn list(db: &D1Database, style: Option<&StyleCode>) -> ApiResult<Vec<P
     }
 }
 
-/// Which of the given SKUs exist (for batch lookups), in one query.
-pub async fn existing(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Sku>> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        sku: String,
-    }
+/// The products for the given SKUs (those that exist), in one query.
+pub async fn many(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Product>> {
     let json = serde_json::to_string(&skus)?;
-    let rows: Vec<Row> = db
-        .prepare("SELECT sku FROM products WHERE sku IN (SELECT value FROM json_each(?1))")
-        .bind(&[json.into()])?
-        .all()
-        .await?
-        .results()?;
-    Ok(rows.into_iter().filter_map(|r| Sku::parse(&r.sku).ok()).collect())
+    documents(db, "SELECT body FROM products WHERE sku IN (SELECT value FROM json_each(?1))", &[json.into()]).await
 }

@@ -2,7 +2,10 @@
 //! to the columns that are searched, so reading a row back is one parse.
 
 pub mod api_keys;
+pub mod carts;
 pub mod catalog;
+pub mod customers;
+pub mod idempotency;
 pub mod locations;
 
 use crate::error::ApiResult;

@@ -2,7 +2,9 @@
 //! checks the caller, calls the domain or a store, and renders the answer.
 
 pub mod api_keys;
+pub mod carts;
 pub mod catalog;
+pub mod customers;
 pub mod locations;
 pub mod meta;
 pub mod stock;

@@ -50,8 +50,8 @@ pub async fn lookup_batch(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let body: BatchLookup = json_body(req).await?;
     let (skus, query) = body.into_parts().map_err(Problem::from)?;
     let db = db::database(env)?;
-    let (existing, locations) = futures_util::try_join!(db::catalog::existing(&db, &skus), db::locations::by_id(&db))?;
-    let unknown: Vec<&Sku> = skus.iter().filter(|s| !existing.contains(s)).collect();
+    let (products, locations) = futures_util::try_join!(db::catalog::many(&db, &skus), db::locations::by_id(&db))?;
+    let unknown: Vec<&Sku> = skus.iter().filter(|s| !products.iter().any(|p| &p.sku == *s)).collect();
     if !unknown.is_empty() {
         return Err(Problem::new(404, "unknown_skus", format!("{} of the SKUs are not in the catalog", unknown.len()))
             .with("unknown_skus", unknown)
