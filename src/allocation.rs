@@ -42,6 +42,21 @@ pub struct ShortLine {
     pub available_at: Vec<LocationAvailable>,
 }
 
+impl ShortLine {
+    /// The short line a refused hold describes (stock moved between lookup and hold).
+    pub fn from_refused_hold(sku: Sku, short: &[crate::stock::Short]) -> Self {
+        ShortLine {
+            sku,
+            requested: short.iter().map(|s| s.requested).sum(),
+            available_total: short.iter().map(|s| s.available).sum(),
+            available_at: short
+                .iter()
+                .map(|s| LocationAvailable { location_id: s.location_id.clone(), available: s.available })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AllocationError {
     #[error("not enough stock for {}", describe_short(short))]

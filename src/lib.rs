@@ -17,6 +17,7 @@ pub mod ids;
 pub mod location;
 pub mod money;
 pub mod order;
+pub mod placement;
 pub mod pricing;
 pub mod problem;
 pub mod quantity;

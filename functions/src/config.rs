@@ -16,3 +16,15 @@ pub fn cart_hold_seconds(env: &Env) -> u32 {
 pub fn placement_hold_seconds(env: &Env) -> i64 {
     var(env, "PLACEMENT_HOLD_SECONDS").and_then(|s| s.trim().parse::<i64>().ok()).filter(|s| *s > 0).unwrap_or(120)
 }
+
+/// The delivery charge (`DELIVERY_TARIFF`, e.g. "flat:4.95" or
+/// "bands:5=2.95,20=4.95,100=7.95;free_from=100"); a malformed value is a deployment error.
+pub fn delivery_tariff(env: &Env) -> Result<omniedge::pricing::DeliveryTariff, omniedge::Problem> {
+    let text = var(env, "DELIVERY_TARIFF").unwrap_or_else(|| DEFAULT_TARIFF.to_owned());
+    omniedge::pricing::DeliveryTariff::parse(&text).map_err(|e| {
+        worker::console_error!("DELIVERY_TARIFF is malformed: {e}");
+        omniedge::Problem::internal()
+    })
+}
+
+const DEFAULT_TARIFF: &str = "bands:5=2.95,20=4.95,100=7.95;free_from=100";

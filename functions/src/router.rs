@@ -4,7 +4,7 @@
 
 use crate::{auth, faults};
 use crate::error::ApiResult;
-use crate::routes::{api_keys, carts, catalog, customers, locations, meta, stock};
+use crate::routes::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, stock};
 use omniedge::Problem;
 use worker::{Env, Method, Request, Response};
 
@@ -26,6 +26,12 @@ enum Route<'a> {
     Carts,
     Cart(&'a str),
     CartLine(&'a str, &'a str),
+    Timeline(&'a str),
+    Orders,
+    Order(&'a str),
+    OrderAction(&'a str, &'a str),
+    Pickups(&'a str),
+    Coupon(&'a str),
 }
 
 impl<'a> Route<'a> {
@@ -48,6 +54,12 @@ impl<'a> Route<'a> {
             ["v1", "carts"] => Route::Carts,
             ["v1", "carts", id] => Route::Cart(id),
             ["v1", "carts", id, "lines", sku] => Route::CartLine(id, sku),
+            ["v1", "customers", id, "timeline"] => Route::Timeline(id),
+            ["v1", "orders"] => Route::Orders,
+            ["v1", "orders", id] => Route::Order(id),
+            ["v1", "orders", id, action] => Route::OrderAction(id, action),
+            ["v1", "locations", id, "pickups"] => Route::Pickups(id),
+            ["v1", "coupons", code] => Route::Coupon(code),
             _ => return None,
         })
     }
@@ -61,6 +73,10 @@ impl<'a> Route<'a> {
             Route::Customer(_) => &[Get, Put],
             Route::Cart(_) => &[Get, Patch],
             Route::CartLine(..) => &[Put, Delete],
+            Route::Timeline(_) | Route::Order(_) | Route::Pickups(_) => &[Get],
+            Route::Orders => &[Get, Post],
+            Route::OrderAction(..) => &[Post],
+            Route::Coupon(_) => &[Get, Put],
             Route::ApiKey(_) => &[Delete],
             Route::Location(_) | Route::Product(_) => &[Get, Put],
             // `lookup` is also readable as a SKU, so GET falls through to the SKU lookup.
@@ -120,6 +136,14 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Route::Cart(id), _) => carts::update(id, &mut req, env).await,
         (Route::CartLine(id, sku), Put) => carts::put_line(id, sku, &mut req, env).await,
         (Route::CartLine(id, sku), _) => carts::remove_line(id, sku, env).await,
+        (Route::Timeline(id), _) => customers::timeline(id, env).await,
+        (Route::Orders, Get) => orders::list(&req, env).await,
+        (Route::Orders, _) => orders::place(&mut req, env, &caller).await,
+        (Route::Order(id), _) => orders::get(id, env).await,
+        (Route::OrderAction(id, action), _) => orders::act(id, action, env, &caller).await,
+        (Route::Pickups(id), _) => orders::pickups(id, env, &caller).await,
+        (Route::Coupon(code), Get) => coupons::get(code, env).await,
+        (Route::Coupon(code), _) => coupons::put(code, &mut req, env, &caller).await,
         (Route::Health | Route::OpenApi, _) => unreachable!("public routes are answered above"),
     }
 }

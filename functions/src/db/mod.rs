@@ -4,9 +4,11 @@
 pub mod api_keys;
 pub mod carts;
 pub mod catalog;
+pub mod coupons;
 pub mod customers;
 pub mod idempotency;
 pub mod locations;
+pub mod orders;
 
 use crate::error::ApiResult;
 use serde::de::DeserializeOwned;

@@ -48,3 +48,12 @@ pub async fn replace(id: &str, req: &mut Request, env: &Env, caller: &Principal)
         Err(email_taken(customer.email.as_str()).into())
     }
 }
+
+/// Carts and orders of a customer from every channel in one timeline, newest first.
+pub async fn timeline(id: &str, env: &Env) -> ApiResult<Response> {
+    let id = path_id(id, CustomerId::parse)?;
+    let db = db::database(env)?;
+    find(&db, &id).await?;
+    let items = db::orders::timeline(&db, &id, 200).await?;
+    json(200, &serde_json::json!({ "customer_id": id, "items": items }))
+}

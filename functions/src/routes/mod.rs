@@ -4,7 +4,9 @@
 pub mod api_keys;
 pub mod carts;
 pub mod catalog;
+pub mod coupons;
 pub mod customers;
 pub mod locations;
 pub mod meta;
+pub mod orders;
 pub mod stock;
