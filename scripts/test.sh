@@ -25,6 +25,6 @@ STATE=$(mktemp -d /tmp/omniedge-test.XXXXXX)
 LOG="$STATE/wrangler.log"
 ADMIN_KEY="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 trap 'stop_server; rm -rf "$STATE"' EXIT
-start_server "$PORT" "$STATE/state" "$ADMIN_KEY" "$LOG" --var FAULT_INJECTION:enabled
+start_server "$PORT" "$STATE/state" "$ADMIN_KEY" "$LOG" --var FAULT_INJECTION:enabled --var PLACEMENT_HOLD_SECONDS:3
 OMNIEDGE_URL="http://127.0.0.1:$PORT" OMNIEDGE_ADMIN_KEY="$ADMIN_KEY" \
   node --test --test-concurrency=1 tests/e2e/
