@@ -82,6 +82,8 @@ pub struct LocationStock {
     pub on_hand: u32,
     pub held: u32,
     pub available: u32,
+    /// Units promised to placed orders and still at the location.
+    pub committed: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
 }
@@ -91,6 +93,7 @@ pub struct StockTotals {
     pub on_hand: u32,
     pub held: u32,
     pub available: u32,
+    pub committed: u32,
 }
 
 /// A SKU's stock across the locations a query selects.
@@ -124,6 +127,7 @@ pub fn sku_stock(sku: Sku, levels: &[LocationLevel], locations: &HashMap<Locatio
                 on_hand: level.on_hand,
                 held: level.held,
                 available: level.available,
+                committed: level.committed,
                 distance_km: distance_km.map(round_km),
             })
         })
@@ -135,6 +139,7 @@ pub fn sku_stock(sku: Sku, levels: &[LocationLevel], locations: &HashMap<Locatio
         on_hand: t.on_hand + l.on_hand,
         held: t.held + l.held,
         available: t.available + l.available,
+        committed: t.committed + l.committed,
     });
     SkuStock { sku, locations: listed, total }
 }
@@ -235,7 +240,7 @@ mod tests {
         let (levels, locs) = fixture();
         let s = sku_stock(Sku::parse("A").unwrap(), &levels, &locs, &StockQuery::default());
         assert_eq!(s.locations.len(), 4);
-        assert_eq!(s.total, StockTotals { on_hand: 56, held: 7, available: 49 });
+        assert_eq!(s.total, StockTotals { on_hand: 56, held: 7, available: 49, committed: 0 });
     }
 
     #[test]
