@@ -19,7 +19,21 @@ mod stock_object;
 pub use cart_object::CartObject;
 pub use stock_object::StockObject;
 
-use worker::{event, Context, Env, Request, Response, Result};
+use wasm_bindgen::JsCast;
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+
+/// Logs a panic and tells the JS entry (functions/entry.mjs) to answer the requests the
+/// aborted instance can no longer answer.
+#[event(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        worker::console_error!("panic: {info}");
+        let hook = js_sys::Reflect::get(&js_sys::global(), &"__omniedgeOnPanic".into());
+        if let Ok(hook) = hook.and_then(|h| h.dyn_into::<js_sys::Function>()) {
+            let _ = hook.call1(&wasm_bindgen::JsValue::NULL, &"panic".into());
+        }
+    }));
+}
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -27,4 +41,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Ok(response) => response,
         Err(error) => error.into_response(),
     })
+}
+
+/// Every minute: finish what a placement that died halfway left unfinished.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    if let Err(error) = routes::orders::settle_uncommitted(&env).await {
+        worker::console_error!("stock repair failed: {}", error.0.detail);
+    }
 }

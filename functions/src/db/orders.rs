@@ -105,6 +105,11 @@ pub async fn open_pickups(db: &D1Database, location: &LocationId) -> ApiResult<V
     .await
 }
 
+/// Orders written by a placement that died before committing their stock.
+pub async fn uncommitted(db: &D1Database) -> ApiResult<Vec<Order>> {
+    documents(db, "SELECT body FROM orders WHERE stock_committed = 0 AND status <> 'cancelled' ORDER BY created_at LIMIT 100", &[]).await
+}
+
 /// One entry of a customer's timeline.
 #[derive(Debug, serde::Serialize, Deserialize)]
 pub struct TimelineEntry {

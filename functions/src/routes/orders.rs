@@ -244,6 +244,26 @@ async fn finish_commit(db: &D1Database, env: &Env, order: &Order) -> ApiResult<(
     db::orders::mark_committed(db, &order.id).await
 }
 
+/// The cron's repair pass: finishes the stock commit of orders whose placement died
+/// after writing them; an order whose units were sold meanwhile is cancelled, so
+/// nothing is ever promised twice.
+pub async fn settle_uncommitted(env: &Env) -> ApiResult<()> {
+    let db = db::database(env)?;
+    for mut order in db::orders::uncommitted(&db).await? {
+        match finish_commit(&db, env, &order).await {
+            Err(e) if e.0.code == "insufficient_stock" => {
+                worker::console_error!("order {} could not get its stock after a failed placement; cancelling it", order.id);
+                let previous = order.status;
+                order.record(OrderStatus::Cancelled, Utc::now(), "stock-repair");
+                db::orders::update_status(&db, &order, previous.as_str()).await?;
+                db::orders::mark_committed(&db, &order.id).await?;
+            }
+            outcome => outcome?,
+        }
+    }
+    Ok(())
+}
+
 /// Hands over committed units; already handed over counts as done.
 async fn hand_over_once(stock: &StockClient, reference: &omniedge::stock::OrderRef) -> ApiResult<()> {
     match stock.hand_over(reference).await {
