@@ -1,10 +1,12 @@
 //! Who is calling: resolves `Authorization: Bearer <key>` to a `Principal`, either the
 //! bootstrap admin key (the `ADMIN_API_KEY` secret) or an issued key found by its hash.
 
+use crate::cache::TtlCache;
 use crate::db;
 use crate::error::ApiResult;
 use omniedge::access::{bearer_secret, key_hash, secrets_match, Principal};
 use omniedge::Problem;
+use std::rc::Rc;
 use worker::{Env, Request};
 
 /// The key id reported for calls made with the bootstrap secret.
@@ -21,7 +23,23 @@ pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<Principal> {
             return Ok(Principal::Admin { key_id: BOOTSTRAP_KEY_ID.into() });
         }
     }
-    db::api_keys::principal_for_hash(&db::database(env)?, &key_hash(secret))
+    let hash = key_hash(secret);
+    let cache = PRINCIPALS.with(Rc::clone);
+    if let Some(principal) = cache.get(&hash) {
+        return Ok((*principal).clone());
+    }
+    let principal = db::api_keys::principal_for_hash(&db::database(env)?, &hash)
         .await?
-        .ok_or_else(|| Problem::unauthorized("unknown or revoked API key").into())
+        .ok_or_else(|| Problem::unauthorized("unknown or revoked API key"))?;
+    Ok((*cache.put(hash, principal)).clone())
+}
+
+thread_local! {
+    /// Issued keys by hash (see `cache`); a revocation clears it in this isolate at once.
+    static PRINCIPALS: Rc<TtlCache<String, Principal>> = Rc::new(TtlCache::new());
+}
+
+/// Forgets every cached key, after a revocation.
+pub fn forget_keys() {
+    PRINCIPALS.with(|c| c.clear());
 }

@@ -3,6 +3,7 @@
 //! parse input into domain types, call the domain, and map errors in `error.rs`.
 
 mod auth;
+mod cache;
 mod cart_client;
 mod cart_object;
 mod config;

@@ -10,7 +10,7 @@ use omniedge::quantity::PositiveQuantity;
 use omniedge::stock::{Allocation, HoldRef, LocationLevel, OrderRef, StockChange, StockLedger};
 use omniedge::Problem;
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use crate::durable::{answer, internal, Outcome};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
@@ -81,6 +81,8 @@ pub struct StockObject {
     state: State,
     sql: SqlStorage,
     ledger: RefCell<Option<StockLedger>>,
+    /// The alarm time last set, so unchanged expiries cost no storage call.
+    alarm_at: Cell<Option<DateTime<Utc>>>,
 }
 
 impl DurableObject for StockObject {
@@ -99,7 +101,7 @@ impl DurableObject for StockObject {
         ] {
             sql.exec(ddl, None).expect("stock object schema");
         }
-        Self { state, sql, ledger: RefCell::new(None) }
+        Self { state, sql, ledger: RefCell::new(None), alarm_at: Cell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -131,6 +133,7 @@ impl DurableObject for StockObject {
 
     async fn alarm(&self) -> Result<Response> {
         let now = Utc::now();
+        self.alarm_at.set(None);
         let mut ledger = self.load()?;
         if ledger.expire_holds(now) {
             self.save(&ledger)?;
@@ -170,10 +173,13 @@ impl StockObject {
     /// Keeps one alarm set at the earliest hold expiry.
     async fn schedule_expiry(&self) -> Result<()> {
         let next = self.ledger.borrow().as_ref().and_then(StockLedger::next_expiry);
-        let storage = self.state.storage();
         match next {
-            Some(at) => storage.set_alarm(at).await,
-            None => Ok(()),
+            Some(at) if self.alarm_at.get() != Some(at) => {
+                self.state.storage().set_alarm(at).await?;
+                self.alarm_at.set(Some(at));
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 

@@ -1,16 +1,23 @@
 //! The `products` table: SKUs with their style, color, size and price.
 
 use super::{document, documents, upsert};
+use crate::cache::TtlCache;
 use crate::error::ApiResult;
 use omniedge::catalog::Product;
 use omniedge::ids::{Sku, StyleCode};
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use worker::D1Database;
 
 /// Most products one listing returns.
 pub const LIST_LIMIT: usize = 500;
 
+thread_local! {
+    static PRODUCTS: Rc<TtlCache<Sku, Product>> = Rc::new(TtlCache::new());
+}
+
 pub async fn put(db: &D1Database, product: &Product) -> ApiResult<bool> {
+    PRODUCTS.with(|c| c.forget(&product.sku));
     let body = serde_json::to_string(product)?;
     upsert(
         db,
@@ -27,6 +34,16 @@ pub async fn get(db: &D1Database, sku: &Sku) -> ApiResult<Option<Product>> {
     document(db, "SELECT body FROM products WHERE sku = ?1", &[sku.as_str().into()]).await
 }
 
+/// A product as stock lookups need it (cached in the isolate, see `cache`; prices for
+/// carts and orders are always read fresh with `get`/`many`).
+pub async fn get_cached(db: &D1Database, sku: &Sku) -> ApiResult<Option<Rc<Product>>> {
+    let cache = PRODUCTS.with(Rc::clone);
+    if let Some(product) = cache.get(sku) {
+        return Ok(Some(product));
+    }
+    Ok(get(db, sku).await?.map(|p| cache.put(sku.clone(), p)))
+}
+
 pub async fn list(db: &D1Database, style: Option<&StyleCode>) -> ApiResult<Vec<Product>> {
     let limit = JsValue::from(LIST_LIMIT as u32);
     match style {
@@ -39,4 +56,17 @@ pub async fn list(db: &D1Database, style: Option<&StyleCode>) -> ApiResult<Vec<P
 pub async fn many(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Product>> {
     let json = serde_json::to_string(&skus)?;
     documents(db, "SELECT body FROM products WHERE sku IN (SELECT value FROM json_each(?1))", &[json.into()]).await
+}
+
+/// Which of the given SKUs are in the catalog, answered from the isolate cache where it can.
+pub async fn known(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Sku>> {
+    let cache = PRODUCTS.with(Rc::clone);
+    let (mut found, missing): (Vec<Sku>, Vec<Sku>) = skus.iter().cloned().partition(|s| cache.get(s).is_some());
+    if !missing.is_empty() {
+        for product in many(db, &missing).await? {
+            found.push(product.sku.clone());
+            cache.put(product.sku.clone(), product);
+        }
+    }
+    Ok(found)
 }

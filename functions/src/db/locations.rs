@@ -1,14 +1,21 @@
 //! The `locations` table: stores, warehouses and pickup points.
 
 use super::{document, documents, upsert};
+use crate::cache::TtlCache;
 use crate::error::ApiResult;
 use omniedge::ids::LocationId;
 use omniedge::location::{Location, LocationKind};
 use std::collections::HashMap;
+use std::rc::Rc;
 use worker::D1Database;
+
+thread_local! {
+    static ALL: Rc<TtlCache<(), Vec<Location>>> = Rc::new(TtlCache::new());
+}
 
 /// Creates or replaces a location; true when created.
 pub async fn put(db: &D1Database, location: &Location) -> ApiResult<bool> {
+    ALL.with(|c| c.clear());
     let body = serde_json::to_string(location)?;
     upsert(
         db,
@@ -32,7 +39,16 @@ pub async fn list(db: &D1Database, kind: Option<LocationKind>) -> ApiResult<Vec<
     }
 }
 
+/// Every location (cached in the isolate, see `cache`), for stock lookups and orders.
+pub async fn all(db: &D1Database) -> ApiResult<Rc<Vec<Location>>> {
+    let cache = ALL.with(Rc::clone);
+    match cache.get(&()) {
+        Some(locations) => Ok(locations),
+        None => Ok(cache.put((), list(db, None).await?)),
+    }
+}
+
 /// Every location by id, for joining with stock levels.
 pub async fn by_id(db: &D1Database) -> ApiResult<HashMap<LocationId, Location>> {
-    Ok(list(db, None).await?.into_iter().map(|l| (l.id.clone(), l)).collect())
+    Ok(all(db).await?.iter().map(|l| (l.id.clone(), l.clone())).collect())
 }

@@ -54,6 +54,7 @@ pub async fn list(env: &Env, caller: &Principal) -> ApiResult<Response> {
 pub async fn revoke(id: &str, env: &Env, caller: &Principal) -> ApiResult<Response> {
     caller.require_admin()?;
     if db::api_keys::revoke(&db::database(env)?, id, &now_rfc3339()).await? {
+        crate::auth::forget_keys();
         no_content()
     } else {
         Err(Problem::not_found("api_key", id).into())

@@ -41,8 +41,10 @@ pub async fn lookup_one(sku: &str, req: &Request, env: &Env) -> ApiResult<Respon
     let query = stock_query(&query)?;
     let db = db::database(env)?;
     let stock = StockClient::for_sku(env, &sku)?;
-    let (_, locations, levels) =
-        futures_util::try_join!(find(&db, &sku), db::locations::by_id(&db), stock.view())?;
+    let known = async {
+        db::catalog::get_cached(&db, &sku).await?.ok_or_else(|| crate::error::ApiError(Problem::not_found("sku", sku.as_str())))
+    };
+    let (_, locations, levels) = futures_util::try_join!(known, db::locations::by_id(&db), stock.view())?;
     json(200, &sku_stock(sku, &levels, &locations, &query))
 }
 
@@ -50,8 +52,8 @@ pub async fn lookup_batch(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let body: BatchLookup = json_body(req).await?;
     let (skus, query) = body.into_parts().map_err(Problem::from)?;
     let db = db::database(env)?;
-    let (products, locations) = futures_util::try_join!(db::catalog::many(&db, &skus), db::locations::by_id(&db))?;
-    let unknown: Vec<&Sku> = skus.iter().filter(|s| !products.iter().any(|p| &p.sku == *s)).collect();
+    let (known, locations) = futures_util::try_join!(db::catalog::known(&db, &skus), db::locations::by_id(&db))?;
+    let unknown: Vec<&Sku> = skus.iter().filter(|s| !known.contains(s)).collect();
     if !unknown.is_empty() {
         return Err(Problem::new(404, "unknown_skus", format!("{} of the SKUs are not in the catalog", unknown.len()))
             .with("unknown_skus", unknown)
