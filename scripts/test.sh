@@ -20,6 +20,10 @@ echo "==> building the worker"
 bash scripts/build.sh
 
 echo "==> end-to-end tests (workerd)"
+if ! compgen -G "tests/e2e/*.test.mjs" >/dev/null; then
+  echo "no end-to-end tests found in tests/e2e" >&2
+  exit 1
+fi
 PORT=${OMNIEDGE_TEST_PORT:-8799}
 STATE=$(mktemp -d /tmp/omniedge-test.XXXXXX)
 LOG="$STATE/wrangler.log"

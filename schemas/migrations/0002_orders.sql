@@ -20,6 +20,7 @@ CREATE INDEX carts_by_customer ON carts (customer_id, created_at);
 CREATE TABLE orders (
     id TEXT PRIMARY KEY,
     customer_id TEXT,
+    cart_id TEXT UNIQUE,           -- a cart becomes at most one order, even under racing checkouts
     channel TEXT NOT NULL,
     status TEXT NOT NULL,
     pickup_location_id TEXT,       -- set for click & collect, for the store's pickup list

@@ -23,8 +23,8 @@ pub fn insert(db: &D1Database, order: &Order) -> ApiResult<Vec<D1PreparedStateme
     let placed = stamp(&order.placed_at);
     let mut statements = vec![db
         .prepare(
-            "INSERT INTO orders (id, customer_id, channel, status, pickup_location_id, body, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            "INSERT INTO orders (id, customer_id, cart_id, channel, status, pickup_location_id, body, created_at, updated_at)
+             VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7, ?7)",
         )
         .bind(&[
             order.id.as_str().into(),
@@ -34,6 +34,7 @@ pub fn insert(db: &D1Database, order: &Order) -> ApiResult<Vec<D1PreparedStateme
             pickup,
             serde_json::to_string(order)?.into(),
             placed.into(),
+            order.cart_id.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()),
         ])?];
     for location in order.locations() {
         statements.push(

@@ -155,8 +155,11 @@ async fn place_claimed(
     batch.push(idempotency::finish(db, scope, key, 201, &body)?);
     if let Err(e) = db.batch(batch).await {
         release(env, &basket.hold, &by_sku, basket.cart.is_none()).await;
-        return Err(if e.to_string().contains("CHECK constraint failed") {
+        let cause = e.to_string();
+        return Err(if cause.contains("CHECK constraint failed") {
             Problem::conflict("coupon_used_up", "the coupon has no redemptions left").with("coupon", &order.coupon_code).into()
+        } else if cause.contains("UNIQUE constraint failed: orders.cart_id") {
+            Problem::conflict("cart_closed", "this cart was just ordered by another request").with("cart_id", &order.cart_id).into()
         } else {
             e.into()
         });
