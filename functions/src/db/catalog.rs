@@ -58,14 +58,21 @@ pub async fn many(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Product>> {
     documents(db, "SELECT body FROM products WHERE sku IN (SELECT value FROM json_each(?1))", &[json.into()]).await
 }
 
-/// Which of the given SKUs are in the catalog, answered from the isolate cache where it can.
-pub async fn known(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Sku>> {
+/// The products for the given SKUs that exist, answered from the isolate cache where it
+/// can (for stock lookups and cart views; orders are priced from fresh reads).
+pub async fn many_cached(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Product>> {
     let cache = PRODUCTS.with(Rc::clone);
-    let (mut found, missing): (Vec<Sku>, Vec<Sku>) = skus.iter().cloned().partition(|s| cache.get(s).is_some());
+    let mut found: Vec<Product> = Vec::with_capacity(skus.len());
+    let mut missing: Vec<Sku> = Vec::new();
+    for sku in skus {
+        match cache.get(sku) {
+            Some(product) => found.push((*product).clone()),
+            None => missing.push(sku.clone()),
+        }
+    }
     if !missing.is_empty() {
         for product in many(db, &missing).await? {
-            found.push(product.sku.clone());
-            cache.put(product.sku.clone(), product);
+            found.push(cache.put(product.sku.clone(), product).as_ref().clone());
         }
     }
     Ok(found)

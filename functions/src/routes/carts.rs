@@ -5,9 +5,8 @@ use crate::cart_client::CartClient;
 use crate::cart_object::CartCommand;
 use crate::config;
 use crate::db;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::{json, json_body, new_id, path_id};
-use crate::routes::catalog::find;
 use crate::routes::customers;
 use crate::stock_client::StockClient;
 use chrono::{Duration, Utc};
@@ -53,8 +52,8 @@ pub async fn put_line(id: &str, sku: &str, req: &mut Request, env: &Env) -> ApiR
     let LineQuantity { quantity } = json_body(req).await?;
     let carts = CartClient::for_cart(env, &id)?;
     let db = db::database(env)?;
-    let (cart, _, locations) =
-        futures_util::try_join!(carts.send(CartCommand::Get), find(&db, &sku), db::locations::list(&db, None))?;
+    let known = async { db::catalog::get_cached(&db, &sku).await?.ok_or_else(|| ApiError(Problem::not_found("sku", sku.as_str()))) };
+    let (cart, _, locations) = futures_util::try_join!(carts.send(CartCommand::Get), known, db::locations::all(&db))?;
     cart.check_open().map_err(Problem::from)?;
     let eligible = cart.hold_locations(&locations);
     let others: Vec<(Sku, PositiveQuantity)> =
@@ -122,7 +121,7 @@ pub async fn update(id: &str, req: &mut Request, env: &Env) -> ApiResult<Respons
 /// The cart with each line priced from the catalog, and its subtotal.
 async fn respond(status: u16, db: &D1Database, cart: &Cart) -> ApiResult<Response> {
     let skus: Vec<Sku> = cart.lines.iter().map(|l| l.sku.clone()).collect();
-    let products = db::catalog::many(db, &skus).await?;
+    let products = db::catalog::many_cached(db, &skus).await?;
     let view = CartView::of(cart, &products).map_err(Problem::from)?;
     json(status, &view)
 }

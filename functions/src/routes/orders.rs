@@ -109,12 +109,12 @@ async fn place_claimed(
     };
     let (products, locations, coupon, availability) = futures_util::try_join!(
         db::catalog::many(db, &skus),
-        db::locations::list(db, None),
+        db::locations::all(db),
         coupon_lookup,
         availability(env, &skus, &basket.hold),
     )?;
-    let allocated = allocate(&basket.lines, &availability, &locations, &fulfilment).map_err(Problem::from)?;
-    let distance = fulfilment.destination().and_then(|to| delivery_distance_km(&allocated, &locations, &to));
+    let allocated = allocate(&basket.lines, &availability, locations.as_slice(), &fulfilment).map_err(Problem::from)?;
+    let distance = fulfilment.destination().and_then(|to| delivery_distance_km(&allocated, locations.as_slice(), &to));
     let catalog: HashMap<Sku, _> = products.into_iter().map(|p| (p.sku.clone(), p)).collect();
     let tariff = config::delivery_tariff(env)?;
     let now = Utc::now();
@@ -167,7 +167,7 @@ async fn place_claimed(
     if faults::requested(req, env, "after_order_write") {
         panic!("injected fault: placement died after writing the order");
     }
-    finish_commit(db, env, &order).await?;
+    commit_stock(db, env, &order).await?;
     if let Some(cart) = &basket.cart {
         CartClient::for_cart(env, &cart.id)?.send(CartCommand::Close { order_id: order.id.clone() }).await?;
     }
@@ -220,12 +220,17 @@ async fn release(env: &Env, hold: &HoldRef, by_sku: &BTreeMap<Sku, Vec<Allocatio
     }
 }
 
-/// Commits the order's units in every SKU's ledger (idempotent), hands over an in-store
-/// sale at once, and marks the order committed.
+/// Finishes the stock commit of an order read back (a replay), unless it is done.
 async fn finish_commit(db: &D1Database, env: &Env, order: &Order) -> ApiResult<()> {
     if db::orders::get(db, &order.id).await?.is_some_and(|s| s.stock_committed) {
         return Ok(());
     }
+    commit_stock(db, env, order).await
+}
+
+/// Commits the order's units in every SKU's ledger (idempotent), hands over an in-store
+/// sale at once, and marks the order committed.
+async fn commit_stock(db: &D1Database, env: &Env, order: &Order) -> ApiResult<()> {
     let hold = match &order.cart_id {
         Some(cart) => HoldRef(format!("cart:{cart}")),
         None => direct_hold_ref(&order.id),
@@ -253,7 +258,7 @@ async fn finish_commit(db: &D1Database, env: &Env, order: &Order) -> ApiResult<(
 pub async fn settle_uncommitted(env: &Env) -> ApiResult<()> {
     let db = db::database(env)?;
     for mut order in db::orders::uncommitted(&db).await? {
-        match finish_commit(&db, env, &order).await {
+        match commit_stock(&db, env, &order).await {
             Err(e) if e.0.code == "insufficient_stock" => {
                 worker::console_error!("order {} could not get its stock after a failed placement; cancelling it", order.id);
                 let previous = order.status;
@@ -292,7 +297,7 @@ pub async fn get(id: &str, env: &Env) -> ApiResult<Response> {
     let db = db::database(env)?;
     let stored = find(&db, &id).await?;
     if !stored.stock_committed && stored.order.status != OrderStatus::Cancelled {
-        finish_commit(&db, env, &stored.order).await?;
+        commit_stock(&db, env, &stored.order).await?;
     }
     json(200, &stored.order)
 }

@@ -52,8 +52,8 @@ pub async fn lookup_batch(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let body: BatchLookup = json_body(req).await?;
     let (skus, query) = body.into_parts().map_err(Problem::from)?;
     let db = db::database(env)?;
-    let (known, locations) = futures_util::try_join!(db::catalog::known(&db, &skus), db::locations::by_id(&db))?;
-    let unknown: Vec<&Sku> = skus.iter().filter(|s| !known.contains(s)).collect();
+    let (known, locations) = futures_util::try_join!(db::catalog::many_cached(&db, &skus), db::locations::by_id(&db))?;
+    let unknown: Vec<&Sku> = skus.iter().filter(|s| !known.iter().any(|p| &p.sku == *s)).collect();
     if !unknown.is_empty() {
         return Err(Problem::new(404, "unknown_skus", format!("{} of the SKUs are not in the catalog", unknown.len()))
             .with("unknown_skus", unknown)
