@@ -45,7 +45,9 @@ pub async fn get(id: &str, env: &Env) -> ApiResult<Response> {
     respond(200, &db::database(env)?, &cart).await
 }
 
-/// Sets a line's quantity, holding its units; every other line's hold is refreshed too.
+/// Sets a line's quantity, holding its units. Activity refreshes the other lines' holds
+/// too, once they are past half their time (so a busy cart does not re-hold every line
+/// on every click).
 pub async fn put_line(id: &str, sku: &str, req: &mut Request, env: &Env) -> ApiResult<Response> {
     let id = path_id(id, CartId::parse)?;
     let sku = path_id(sku, Sku::parse)?;
@@ -56,9 +58,14 @@ pub async fn put_line(id: &str, sku: &str, req: &mut Request, env: &Env) -> ApiR
     let (cart, _, locations) = futures_util::try_join!(carts.send(CartCommand::Get), known, db::locations::all(&db))?;
     cart.check_open().map_err(Problem::from)?;
     let eligible = cart.hold_locations(&locations);
-    let others: Vec<(Sku, PositiveQuantity)> =
-        cart.lines.iter().filter(|l| l.sku != sku).map(|l| (l.sku.clone(), l.quantity)).collect();
-    let wanted: Vec<(Sku, PositiveQuantity)> = std::iter::once((sku, quantity)).chain(others).collect();
+    let refresh_before = Utc::now() + Duration::seconds(cart.hold_seconds as i64 / 2);
+    let stale: Vec<(Sku, PositiveQuantity)> = cart
+        .lines
+        .iter()
+        .filter(|l| l.sku != sku && cart.hold_seconds > 0 && l.hold_expires_at.is_none_or(|at| at < refresh_before))
+        .map(|l| (l.sku.clone(), l.quantity))
+        .collect();
+    let wanted: Vec<(Sku, PositiveQuantity)> = std::iter::once((sku, quantity)).chain(stale).collect();
     let lines = try_join_all(wanted.into_iter().enumerate().map(|(i, (sku, quantity))| {
         let (cart, eligible) = (&cart, &eligible);
         async move {
