@@ -259,21 +259,20 @@ impl StockLedger {
         expires_at: DateTime<Utc>,
     ) -> Result<LocationId, StockError> {
         self.expire_holds(now);
+        // What each location could give this reference: its own holds count as its own.
         let previous = self.take_holds(reference);
-        let best = eligible
-            .iter()
-            .map(|loc| (loc, self.available_at(loc, now)))
-            .fold(None, |best: Option<(&LocationId, u32)>, (loc, avail)| match best {
-                Some((_, b)) if b >= avail => best,
-                _ => Some((loc, avail)),
-            });
+        let offers: Vec<(LocationId, u32)> = eligible.iter().map(|loc| (loc.clone(), self.available_at(loc, now))).collect();
         self.holds.extend(previous);
+        let best = offers.iter().fold(None, |best: Option<&(LocationId, u32)>, offer| match best {
+            Some((_, b)) if *b >= offer.1 => best,
+            _ => Some(offer),
+        });
         let location = match best {
-            Some((loc, avail)) if avail >= quantity.get() => loc.clone(),
+            Some((loc, avail)) if *avail >= quantity.get() => loc.clone(),
             _ => {
-                let short = eligible
-                    .iter()
-                    .map(|loc| Short { location_id: loc.clone(), requested: quantity.get(), available: self.available_at(loc, now) })
+                let short = offers
+                    .into_iter()
+                    .map(|(location_id, available)| Short { location_id, requested: quantity.get(), available })
                     .collect();
                 return Err(StockError::Shortage { short });
             }
@@ -470,7 +469,8 @@ mod tests {
         let q4 = PositiveQuantity::new(4).unwrap();
         assert_eq!(l.hold_anywhere(&cart("c"), q4, &eligible, at(0), at(15)).unwrap(), loc("s2"));
         let q5 = PositiveQuantity::new(5).unwrap();
-        assert!(matches!(l.hold_anywhere(&cart("c"), q5, &eligible, at(0), at(15)), Err(StockError::Shortage { .. })));
+        let Err(StockError::Shortage { short }) = l.hold_anywhere(&cart("c"), q5, &eligible, at(0), at(15)) else { panic!() };
+        assert_eq!(short[1], Short { location_id: loc("s2"), requested: 5, available: 4 }, "its own hold counts as available to it");
         assert_eq!(l.holds_of(&cart("c"), at(0)), vec![alloc("s2", 4)], "a refused re-hold keeps the old one");
     }
 
