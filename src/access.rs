@@ -1,8 +1,8 @@
 //! Who may do what: API keys, their roles, and the checks each capability asks for.
 //! Keys are only ever stored as SHA-256 hashes.
 
-use crate::channel::Channel;
-use crate::ids::LocationId;
+use crate::shared::channel::Channel;
+use crate::shared::ids::LocationId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -83,16 +83,16 @@ impl Principal {
 #[serde(tag = "role", rename_all = "snake_case", deny_unknown_fields)]
 pub enum KeyGrant {
     Admin {
-        #[serde(deserialize_with = "crate::location::text::line")]
+        #[serde(deserialize_with = "crate::shared::text::line")]
         label: String,
     },
     Store {
-        #[serde(deserialize_with = "crate::location::text::line")]
+        #[serde(deserialize_with = "crate::shared::text::line")]
         label: String,
         location_id: LocationId,
     },
     Storefront {
-        #[serde(deserialize_with = "crate::location::text::line")]
+        #[serde(deserialize_with = "crate::shared::text::line")]
         label: String,
         #[serde(deserialize_with = "storefront_channel")]
         channel: Channel,

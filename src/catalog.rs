@@ -1,8 +1,8 @@
 //! The sellable catalog: products (SKUs) grouped into styles with size and color variants.
 
-use crate::ids::{Sku, StyleCode};
-use crate::location::text;
-use crate::money::Money;
+use crate::shared::ids::{Sku, StyleCode};
+use crate::shared::text;
+use crate::shared::money::Money;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 

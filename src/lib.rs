@@ -1,26 +1,25 @@
-//! omniedge's domain: what a retailer's stock, locations, catalog and access rules
-//! are, in plain Rust with no Workers dependency, so it can be tested natively and
-//! under wasm alike. The `functions/` crate binds it to HTTP, Durable Objects and D1.
+//! omniedge's domain: what a retailer's stock, locations, catalog, carts, orders and
+//! access rules are, and the workflows that move them, in plain Rust with no Workers
+//! dependency, so it can be tested natively and under wasm alike. The `functions/`
+//! crate binds it to HTTP, Durable Objects and D1.
+//!
+//! One folder (or file) per bounded context:
+//! - `shared`: ids, quantities, money, positions, free text, sales channels;
+//! - `access`: who calls (admin, store, storefront keys) and what each may do;
+//! - `catalog`, `locations`, `customers`: what is sold, where, and to whom;
+//! - `inventory`: the stock ledger of a SKU (holds, commitments), adjustments, lookups;
+//! - `pricing`: line totals, discounts, delivery charges, coupons;
+//! - `sales`: carts, where an order comes from, allocation, fulfilment, the order;
+//! - `workflows`: the flows that span D1 and the Durable Objects, over ports.
 
 pub mod access;
-pub mod adjustment;
-pub mod allocation;
-pub mod availability;
-pub mod cart;
 pub mod catalog;
-pub mod channel;
-pub mod coupon;
-pub mod customer;
-pub mod fulfilment;
-pub mod geo;
-pub mod ids;
-pub mod location;
-pub mod money;
-pub mod order;
-pub mod placement;
+pub mod customers;
+pub mod inventory;
+pub mod locations;
 pub mod pricing;
 pub mod problem;
-pub mod quantity;
-pub mod stock;
+pub mod sales;
+pub mod shared;
 
 pub use problem::Problem;

@@ -1,18 +1,22 @@
 //! Money for a basket or an order: line totals, a coupon's discount, the delivery
 //! charge and the grand total, all in the basket's one currency and all `Decimal`.
+//! Coupons, the discounts that every channel accepts, are in `coupon`.
 //!
 //! Rounding: every computed amount (line total, percentage discount, delivery charge)
 //! is rounded to the currency's minor unit (2 decimals for most, 0 for JPY and the
 //! like, 3 for KWD and the like) half away from zero (`MidpointAwayFromZero`: 0.125
 //! becomes 0.13), the way a till rounds, and shown with exactly that many decimals.
 
+
+pub mod coupon;
+
 use crate::catalog::Product;
-use crate::coupon::{Coupon, CouponError, CouponKind};
-use crate::fulfilment::FulfilmentKind;
-use crate::geo::round_km;
-use crate::ids::Sku;
-use crate::money::{parse_amount, Currency, Money};
-use crate::quantity::PositiveQuantity;
+use crate::pricing::coupon::{Coupon, CouponError, CouponKind};
+use crate::sales::fulfilment::FulfilmentKind;
+use crate::shared::geo::round_km;
+use crate::shared::ids::Sku;
+use crate::shared::money::{parse_amount, Currency, Money};
+use crate::shared::quantity::PositiveQuantity;
 use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -316,8 +320,8 @@ impl From<PricingError> for crate::Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coupon::{CouponCode, CouponDraft};
-    use crate::ids::StyleCode;
+    use crate::pricing::coupon::{CouponCode, CouponDraft};
+    use crate::shared::ids::StyleCode;
     use std::collections::BTreeMap;
 
     fn sku(s: &str) -> Sku {

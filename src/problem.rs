@@ -2,11 +2,11 @@
 //! Every domain error is mapped to its status and code here, in one place.
 
 use crate::access::AccessError;
-use crate::availability::InvalidLookup;
-use crate::cart::CartError;
-use crate::channel::OriginError;
-use crate::customer::InvalidContact;
-use crate::stock::StockError;
+use crate::inventory::availability::InvalidLookup;
+use crate::sales::cart::CartError;
+use crate::sales::origin::OriginError;
+use crate::customers::InvalidContact;
+use crate::inventory::ledger::StockError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -137,7 +137,7 @@ impl From<StockError> for Problem {
 impl From<InvalidLookup> for Problem {
     fn from(e: InvalidLookup) -> Self {
         match e {
-            InvalidLookup::BatchSize(_) => Problem::unprocessable("too_many_skus", e.to_string()).with("max", crate::availability::MAX_BATCH),
+            InvalidLookup::BatchSize(_) => Problem::unprocessable("too_many_skus", e.to_string()).with("max", crate::inventory::availability::MAX_BATCH),
             InvalidLookup::RadiusWithoutNear => Problem::unprocessable("invalid_body", e.to_string()),
         }
     }
@@ -146,7 +146,7 @@ impl From<InvalidLookup> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::LocationId;
+    use crate::shared::ids::LocationId;
 
     #[test]
     fn serializes_as_rfc9457_with_extensions() {

@@ -5,13 +5,13 @@
 //! JSON integers and time arithmetic.
 
 use chrono::{DateTime, Duration, Utc};
-use omniedge::availability::{sku_stock, StockQuery};
-use omniedge::geo::Position;
-use omniedge::ids::{LocationId, Sku};
-use omniedge::location::{Address, Location, LocationKind};
-use omniedge::money::{parse_amount, Money};
-use omniedge::quantity::{PositiveQuantity, Quantity, MAX_UNITS};
-use omniedge::stock::{Allocation, HoldRef, StockChange, StockLedger};
+use omniedge::inventory::availability::{sku_stock, StockQuery};
+use omniedge::shared::geo::Position;
+use omniedge::shared::ids::{LocationId, Sku};
+use omniedge::locations::{Address, Location, LocationKind};
+use omniedge::shared::money::{parse_amount, Money};
+use omniedge::shared::quantity::{PositiveQuantity, Quantity, MAX_UNITS};
+use omniedge::inventory::ledger::{Allocation, HoldRef, StockChange, StockLedger};
 use std::collections::HashMap;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -26,8 +26,8 @@ fn distances_and_rounding_match_native() {
     let ams = Position::new(52.3702, 4.8930).unwrap();
     let pijp = Position::new(52.3547, 4.8936).unwrap();
     let d = ams.distance_km(&pijp);
-    assert_eq!(omniedge::geo::round_km(d), 1.724);
-    assert_eq!(serde_json::to_string(&omniedge::geo::round_km(d)).unwrap(), "1.724");
+    assert_eq!(omniedge::shared::geo::round_km(d), 1.724);
+    assert_eq!(serde_json::to_string(&omniedge::shared::geo::round_km(d)).unwrap(), "1.724");
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]

@@ -2,23 +2,14 @@
 //! to HTTP routes, the per-SKU stock Durable Object and D1. Handlers here are thin:
 //! parse input into domain types, call the domain, and map errors in `error.rs`.
 
-mod auth;
-mod cache;
-mod cart_client;
-mod cart_object;
+mod api;
 mod config;
-mod db;
-mod durable;
-mod error;
-mod faults;
+mod d1;
 mod http;
-mod router;
-mod routes;
-mod stock_client;
-mod stock_object;
+mod objects;
 
-pub use cart_object::CartObject;
-pub use stock_object::StockObject;
+pub use objects::cart::CartObject;
+pub use objects::stock::StockObject;
 
 use wasm_bindgen::JsCast;
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
@@ -38,7 +29,7 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(match router::dispatch(req, &env).await {
+    Ok(match http::router::dispatch(req, &env).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     })
@@ -47,7 +38,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 /// Every minute: finish what a placement that died halfway left unfinished.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(error) = routes::orders::settle_uncommitted(&env).await {
+    if let Err(error) = api::orders::settle_uncommitted(&env).await {
         worker::console_error!("stock repair failed: {}", error.0.detail);
     }
 }

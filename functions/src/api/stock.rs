@@ -1,0 +1,138 @@
+//! Stock lookups (one SKU, a batch, a whole style) and adjustments from stock systems.
+
+use crate::d1;
+use crate::http::error::ApiResult;
+use crate::http::{idempotency_key, invalid_query, json, json_body, json_text, new_id, now_rfc3339, path_id, Query};
+use crate::api::catalog::find;
+use crate::objects::stock_client::StockClient;
+use crate::objects::stock::AdjustCommand;
+use futures_util::future::try_join_all;
+use omniedge::access::Principal;
+use omniedge::inventory::adjustment::AdjustmentRequest;
+use omniedge::inventory::availability::{sku_stock, style_stock, BatchLookup, StockQuery};
+use omniedge::shared::geo::{Position, RadiusKm};
+use omniedge::shared::ids::{LocationId, Sku};
+use omniedge::locations::LocationKind;
+use omniedge::Problem;
+use sha2::{Digest, Sha256};
+use worker::{Env, Request, Response};
+
+/// Reads `near`, `radius_km`, `kind` and `pickup` from the query string.
+fn stock_query(query: &Query) -> ApiResult<StockQuery> {
+    let near = query.parse("near", Position::parse_near)?;
+    let radius = query.parse("radius_km", RadiusKm::parse)?;
+    let kind = query.parse("kind", |k| LocationKind::parse(k).ok_or("must be store, warehouse or pickup_point"))?;
+    let pickup = query
+        .parse("pickup", |p| match p {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err("must be true or false"),
+        })?
+        .unwrap_or(false);
+    StockQuery::new(near, radius, kind, pickup).map_err(|e| invalid_query(e.to_string()))
+}
+
+const LOOKUP_PARAMS: [&str; 4] = ["near", "radius_km", "kind", "pickup"];
+
+pub async fn lookup_one(sku: &str, req: &Request, env: &Env) -> ApiResult<Response> {
+    let sku = path_id(sku, Sku::parse)?;
+    let query = Query::of(req)?;
+    query.only(&LOOKUP_PARAMS)?;
+    let query = stock_query(&query)?;
+    let db = d1::database(env)?;
+    let stock = StockClient::for_sku(env, &sku)?;
+    let known = async {
+        d1::catalog::get_cached(&db, &sku).await?.ok_or_else(|| crate::http::error::ApiError(Problem::not_found("sku", sku.as_str())))
+    };
+    let (_, locations, levels) = futures_util::try_join!(known, d1::locations::by_id(&db), stock.view())?;
+    json(200, &sku_stock(sku, &levels, &locations, &query))
+}
+
+pub async fn lookup_batch(req: &mut Request, env: &Env) -> ApiResult<Response> {
+    let body: BatchLookup = json_body(req).await?;
+    let (skus, query) = body.into_parts().map_err(Problem::from)?;
+    let db = d1::database(env)?;
+    let (known, locations) = futures_util::try_join!(d1::catalog::many_cached(&db, &skus), d1::locations::by_id(&db))?;
+    let unknown: Vec<&Sku> = skus.iter().filter(|s| !known.iter().any(|p| &p.sku == *s)).collect();
+    if !unknown.is_empty() {
+        return Err(Problem::new(404, "unknown_skus", format!("{} of the SKUs are not in the catalog", unknown.len()))
+            .with("unknown_skus", unknown)
+            .into());
+    }
+    let views = try_join_all(skus.iter().map(|sku| async move { StockClient::for_sku(env, sku)?.view().await })).await?;
+    let items: Vec<_> = skus.into_iter().zip(views).map(|(sku, levels)| sku_stock(sku, &levels, &locations, &query)).collect();
+    json(200, &serde_json::json!({ "items": items }))
+}
+
+pub async fn lookup_style(sku: &str, req: &Request, env: &Env) -> ApiResult<Response> {
+    let scanned = path_id(sku, Sku::parse)?;
+    let query = Query::of(req)?;
+    query.only(&LOOKUP_PARAMS)?;
+    let query = stock_query(&query)?;
+    let db = d1::database(env)?;
+    let product = find(&db, &scanned).await?;
+    let (variants, locations) =
+        futures_util::try_join!(d1::catalog::list(&db, Some(&product.style)), d1::locations::by_id(&db))?;
+    let views = try_join_all(variants.iter().map(|p| async move { StockClient::for_sku(env, &p.sku)?.view().await })).await?;
+    let stocks = variants
+        .into_iter()
+        .zip(views)
+        .map(|(p, levels)| {
+            let stock = sku_stock(p.sku.clone(), &levels, &locations, &query);
+            (p, stock)
+        })
+        .collect();
+    json(200, &style_stock(scanned, product.style, stocks))
+}
+
+pub async fn adjust(sku: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
+    let sku = path_id(sku, Sku::parse)?;
+    let key = idempotency_key(req)?;
+    let body: AdjustmentRequest = json_body(req).await?;
+    caller.may_adjust_stock_at(&body.location_id)?;
+    let db = d1::database(env)?;
+    let (_, location) = futures_util::try_join!(find(&db, &sku), d1::locations::get(&db, &body.location_id))?;
+    if location.is_none() {
+        return Err(Problem::not_found("location", body.location_id.as_str()).into());
+    }
+    let fingerprint = fingerprint(&sku, &body)?;
+    let command = AdjustCommand {
+        idempotency_key: format!("{}:{key}", caller.key_id()),
+        fingerprint,
+        recorded_by: caller.key_id().to_owned(),
+        adjustment_id: new_id("adj"),
+        recorded_at: now_rfc3339(),
+        sku: sku.clone(),
+        location_id: body.location_id,
+        change: body.change,
+        reason: body.reason,
+        note: body.note,
+    };
+    let reply = StockClient::for_sku(env, &sku)?.adjust(command).await?;
+    let response = json_text(201, reply.body)?;
+    if reply.replayed {
+        response.headers().set("idempotent-replayed", "true")?;
+    }
+    Ok(response)
+}
+
+/// What makes two adjustment requests "the same" for idempotency.
+fn fingerprint(sku: &Sku, body: &AdjustmentRequest) -> ApiResult<String> {
+    let canonical = serde_json::to_string(&(sku, &body.location_id, &body.change, &body.reason, &body.note))?;
+    Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
+}
+
+pub async fn list_adjustments(sku: &str, req: &Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
+    let sku = path_id(sku, Sku::parse)?;
+    let query = Query::of(req)?;
+    query.only(&["location_id", "limit", "cursor"])?;
+    let asked = query.parse("location_id", LocationId::parse)?;
+    let location = caller.adjustment_scope(asked)?;
+    let limit = query
+        .parse("limit", |l| l.parse::<u32>().ok().filter(|n| (1..=200).contains(n)).ok_or("must be 1 to 200"))?
+        .unwrap_or(50);
+    let before = query.parse("cursor", |c| c.parse::<i64>().ok().filter(|n| *n > 0).ok_or("is not a cursor from this list"))?;
+    find(&d1::database(env)?, &sku).await?;
+    let page = StockClient::for_sku(env, &sku)?.list_adjustments(location, limit, before).await?;
+    json(200, &page)
+}

@@ -1,0 +1,104 @@
+//! Idempotency records in D1, for calls whose effects span several stores (placing an
+//! order touches stock objects, the cart and D1). A call first claims its key; a retry
+//! of a finished call gets the stored answer; a retry while the first is still running
+//! waits for it; a claim left by a call that died is taken over once it is stale.
+
+use crate::http::error::ApiResult;
+use omniedge::Problem;
+use serde::Deserialize;
+use std::time::Duration;
+use worker::{D1Database, D1PreparedStatement, Delay};
+
+/// A claim older than this belongs to a call that died; a retry may take it over.
+const STALE_AFTER_SECONDS: i64 = 30;
+/// How long a retry waits for the first call to finish.
+const WAIT_ROUNDS: u32 = 40;
+const WAIT_STEP: Duration = Duration::from_millis(250);
+
+/// The outcome of claiming a key.
+pub enum Claim {
+    /// This call owns the key and must `finish` or `abandon` it.
+    Owned,
+    /// An earlier call with the same body finished: here is its answer.
+    Replay { status: u16, body: String },
+}
+
+#[derive(Deserialize)]
+struct Record {
+    fingerprint: String,
+    state: String,
+    status: Option<u16>,
+    response: Option<String>,
+    created_at: String,
+}
+
+pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, now: &str) -> ApiResult<Claim> {
+    for _ in 0..WAIT_ROUNDS {
+        let inserted = db
+            .prepare(
+                "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)
+                 ON CONFLICT(scope, key) DO NOTHING RETURNING key",
+            )
+            .bind(&[scope.into(), key.into(), fingerprint.into(), now.into()])?
+            .first::<serde_json::Value>(None)
+            .await?;
+        if inserted.is_some() {
+            return Ok(Claim::Owned);
+        }
+        let record: Option<Record> = db
+            .prepare("SELECT fingerprint, state, status, response, created_at FROM idempotency_records WHERE scope = ?1 AND key = ?2")
+            .bind(&[scope.into(), key.into()])?
+            .first(None)
+            .await?;
+        let Some(record) = record else { continue };
+        if record.fingerprint != fingerprint {
+            return Err(Problem::unprocessable(
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used with a different request body",
+            )
+            .into());
+        }
+        if record.state == "done" {
+            return Ok(Claim::Replay { status: record.status.unwrap_or(200), body: record.response.unwrap_or_default() });
+        }
+        if is_stale(&record.created_at, now) && take_over(db, scope, key, &record.created_at, now).await? {
+            return Ok(Claim::Owned);
+        }
+        Delay::from(WAIT_STEP).await;
+    }
+    Err(Problem::conflict("idempotency_key_in_use", "a request with this Idempotency-Key is still being processed; retry shortly").into())
+}
+
+fn is_stale(claimed_at: &str, now: &str) -> bool {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    match (parse(claimed_at), parse(now)) {
+        (Some(then), Some(now)) => (now - then).num_seconds() >= STALE_AFTER_SECONDS,
+        _ => false,
+    }
+}
+
+/// Takes over a stale claim, unless another retry just did.
+async fn take_over(db: &D1Database, scope: &str, key: &str, claimed_at: &str, now: &str) -> ApiResult<bool> {
+    let result = db
+        .prepare("UPDATE idempotency_records SET created_at = ?4 WHERE scope = ?1 AND key = ?2 AND state = 'pending' AND created_at = ?3")
+        .bind(&[scope.into(), key.into(), claimed_at.into(), now.into()])?
+        .run()
+        .await?;
+    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+}
+
+/// The statement that records the answer; run it in the same batch as the call's writes.
+pub fn finish(db: &D1Database, scope: &str, key: &str, status: u16, body: &str) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare("UPDATE idempotency_records SET state = 'done', status = ?3, response = ?4 WHERE scope = ?1 AND key = ?2")
+        .bind(&[scope.into(), key.into(), status.into(), body.into()])?)
+}
+
+/// Lets go of a claim after a refusal, so a corrected retry may run.
+pub async fn abandon(db: &D1Database, scope: &str, key: &str) -> ApiResult<()> {
+    db.prepare("DELETE FROM idempotency_records WHERE scope = ?1 AND key = ?2 AND state = 'pending'")
+        .bind(&[scope.into(), key.into()])?
+        .run()
+        .await?;
+    Ok(())
+}

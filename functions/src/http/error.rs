@@ -1,0 +1,64 @@
+//! The one place where anything that goes wrong becomes an `application/problem+json`
+//! response: domain errors keep their status and code, platform errors become a
+//! 500 that names nothing internal (the cause goes to the log only).
+
+use omniedge::access::AccessError;
+use omniedge::inventory::ledger::StockError;
+use omniedge::Problem;
+use worker::{Headers, Response};
+
+#[derive(Debug)]
+pub struct ApiError(pub Problem);
+
+pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        ApiError(p)
+    }
+}
+impl From<AccessError> for ApiError {
+    fn from(e: AccessError) -> Self {
+        ApiError(e.into())
+    }
+}
+impl From<StockError> for ApiError {
+    fn from(e: StockError) -> Self {
+        ApiError(e.into())
+    }
+}
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        worker::console_error!("internal error: {e}");
+        ApiError(Problem::internal())
+    }
+}
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        worker::console_error!("internal serialization error: {e}");
+        ApiError(Problem::internal())
+    }
+}
+
+impl ApiError {
+    pub fn into_response(self) -> Response {
+        problem_response(&self.0)
+    }
+}
+
+/// Renders a problem; falls back to a fixed body if even that fails.
+pub fn problem_response(problem: &Problem) -> Response {
+    let body = serde_json::to_string(problem).unwrap_or_else(|_| {
+        r#"{"type":"https://omniedge.dev/problems/internal-error","title":"Internal Server Error","status":500,"code":"internal_error","detail":"internal error"}"#.into()
+    });
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/problem+json");
+    if let Some(allow) = problem.extensions.get("allow").and_then(|a| a.as_array()) {
+        let methods: Vec<&str> = allow.iter().filter_map(|m| m.as_str()).collect();
+        let _ = headers.set("allow", &methods.join(", "));
+    }
+    match Response::ok(body) {
+        Ok(r) => r.with_status(problem.status).with_headers(headers),
+        Err(_) => Response::empty().expect("empty response").with_status(500),
+    }
+}

@@ -1,0 +1,149 @@
+//! Maps method and path to a handler: unknown paths are 404, known paths with the
+//! wrong method 405 (with `Allow`), and every route but health and the OpenAPI
+//! document needs an API key.
+
+use crate::http::{auth, faults};
+use crate::http::error::ApiResult;
+use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, stock};
+use omniedge::Problem;
+use worker::{Env, Method, Request, Response};
+
+enum Route<'a> {
+    Health,
+    OpenApi,
+    ApiKeys,
+    ApiKey(&'a str),
+    Locations,
+    Location(&'a str),
+    Products,
+    Product(&'a str),
+    StockLookup,
+    Stock(&'a str),
+    StyleStock(&'a str),
+    Adjustments(&'a str),
+    Customers,
+    Customer(&'a str),
+    Carts,
+    Cart(&'a str),
+    CartLine(&'a str, &'a str),
+    Timeline(&'a str),
+    Orders,
+    Order(&'a str),
+    OrderAction(&'a str, &'a str),
+    Pickups(&'a str),
+    Coupon(&'a str),
+}
+
+impl<'a> Route<'a> {
+    fn resolve(segments: &[&'a str]) -> Option<Self> {
+        Some(match *segments {
+            ["v1", "health"] => Route::Health,
+            ["v1", "openapi.json"] => Route::OpenApi,
+            ["v1", "api-keys"] => Route::ApiKeys,
+            ["v1", "api-keys", id] => Route::ApiKey(id),
+            ["v1", "locations"] => Route::Locations,
+            ["v1", "locations", id] => Route::Location(id),
+            ["v1", "products"] => Route::Products,
+            ["v1", "products", sku] => Route::Product(sku),
+            ["v1", "stock", "lookup"] => Route::StockLookup,
+            ["v1", "stock", sku] => Route::Stock(sku),
+            ["v1", "stock", sku, "style"] => Route::StyleStock(sku),
+            ["v1", "stock", sku, "adjustments"] => Route::Adjustments(sku),
+            ["v1", "customers"] => Route::Customers,
+            ["v1", "customers", id] => Route::Customer(id),
+            ["v1", "carts"] => Route::Carts,
+            ["v1", "carts", id] => Route::Cart(id),
+            ["v1", "carts", id, "lines", sku] => Route::CartLine(id, sku),
+            ["v1", "customers", id, "timeline"] => Route::Timeline(id),
+            ["v1", "orders"] => Route::Orders,
+            ["v1", "orders", id] => Route::Order(id),
+            ["v1", "orders", id, action] => Route::OrderAction(id, action),
+            ["v1", "locations", id, "pickups"] => Route::Pickups(id),
+            ["v1", "coupons", code] => Route::Coupon(code),
+            _ => return None,
+        })
+    }
+
+    fn allowed(&self) -> &'static [Method] {
+        use Method::*;
+        match self {
+            Route::Health | Route::OpenApi | Route::Locations | Route::Products | Route::Stock(_) | Route::StyleStock(_) => &[Get],
+            Route::ApiKeys | Route::Adjustments(_) => &[Get, Post],
+            Route::Customers | Route::Carts => &[Post],
+            Route::Customer(_) => &[Get, Put],
+            Route::Cart(_) => &[Get, Patch],
+            Route::CartLine(..) => &[Put, Delete],
+            Route::Timeline(_) | Route::Order(_) | Route::Pickups(_) => &[Get],
+            Route::Orders => &[Get, Post],
+            Route::OrderAction(..) => &[Post],
+            Route::Coupon(_) => &[Get, Put],
+            Route::ApiKey(_) => &[Delete],
+            Route::Location(_) | Route::Product(_) => &[Get, Put],
+            // `lookup` is also readable as a SKU, so GET falls through to the SKU lookup.
+            Route::StockLookup => &[Get, Post],
+        }
+    }
+
+    fn is_public(&self) -> bool {
+        matches!(self, Route::Health | Route::OpenApi)
+    }
+}
+
+pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
+    if faults::requested(&req, env, "panic") {
+        panic!("injected fault: panic before routing");
+    }
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let route = Route::resolve(&segments)
+        .ok_or_else(|| Problem::new(404, "not_found", format!("no route {path}; see /v1/openapi.json")))?;
+    let method = req.method();
+    if !route.allowed().contains(&method) {
+        let allow: Vec<String> = route.allowed().iter().map(|m| m.to_string()).collect();
+        return Err(Problem::new(405, "method_not_allowed", format!("{method} is not allowed on {path}"))
+            .with("allow", allow)
+            .into());
+    }
+    if route.is_public() {
+        return match route {
+            Route::Health => meta::health(),
+            _ => meta::openapi(),
+        };
+    }
+    let caller = auth::authenticate(&req, env).await?;
+    use Method::*;
+    match (route, method) {
+        (Route::ApiKeys, Get) => api_keys::list(env, &caller).await,
+        (Route::ApiKeys, _) => api_keys::create(&mut req, env, &caller).await,
+        (Route::ApiKey(id), _) => api_keys::revoke(id, env, &caller).await,
+        (Route::Locations, _) => locations::list(&req, env).await,
+        (Route::Location(id), Get) => locations::get(id, env).await,
+        (Route::Location(id), _) => locations::put(id, &mut req, env, &caller).await,
+        (Route::Products, _) => catalog::list(&req, env).await,
+        (Route::Product(sku), Get) => catalog::get(sku, env).await,
+        (Route::Product(sku), _) => catalog::put(sku, &mut req, env, &caller).await,
+        (Route::StockLookup, Post) => stock::lookup_batch(&mut req, env).await,
+        (Route::StockLookup, _) => stock::lookup_one("lookup", &req, env).await,
+        (Route::Stock(sku), _) => stock::lookup_one(sku, &req, env).await,
+        (Route::StyleStock(sku), _) => stock::lookup_style(sku, &req, env).await,
+        (Route::Adjustments(sku), Get) => stock::list_adjustments(sku, &req, env, &caller).await,
+        (Route::Adjustments(sku), _) => stock::adjust(sku, &mut req, env, &caller).await,
+        (Route::Customers, _) => customers::create(&mut req, env, &caller).await,
+        (Route::Customer(id), Get) => customers::get(id, env).await,
+        (Route::Customer(id), _) => customers::replace(id, &mut req, env, &caller).await,
+        (Route::Carts, _) => carts::create(&mut req, env, &caller).await,
+        (Route::Cart(id), Get) => carts::get(id, env).await,
+        (Route::Cart(id), _) => carts::update(id, &mut req, env).await,
+        (Route::CartLine(id, sku), Put) => carts::put_line(id, sku, &mut req, env).await,
+        (Route::CartLine(id, sku), _) => carts::remove_line(id, sku, env).await,
+        (Route::Timeline(id), _) => customers::timeline(id, env).await,
+        (Route::Orders, Get) => orders::list(&req, env).await,
+        (Route::Orders, _) => orders::place(&mut req, env, &caller).await,
+        (Route::Order(id), _) => orders::get(id, env).await,
+        (Route::OrderAction(id, action), _) => orders::act(id, action, env, &caller).await,
+        (Route::Pickups(id), _) => orders::pickups(id, env, &caller).await,
+        (Route::Coupon(code), Get) => coupons::get(code, env).await,
+        (Route::Coupon(code), _) => coupons::put(code, &mut req, env, &caller).await,
+        (Route::Health | Route::OpenApi, _) => unreachable!("public routes are answered above"),
+    }
+}

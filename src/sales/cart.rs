@@ -1,0 +1,306 @@
+//! Carts: what a shopper intends to buy, started in any channel and finished in any
+//! other. While a line sits in an open cart its units are held (see `stock`), for a
+//! time that activity refreshes; an ordered cart is closed for good.
+
+use crate::shared::channel::Channel;
+use crate::sales::origin::SalesOrigin;
+use crate::catalog::Product;
+use crate::locations::Location;
+use crate::shared::money::Money;
+use crate::pricing::{price_lines_with_subtotal, PricedLine, PricingError};
+use crate::inventory::ledger::HoldRef;
+use crate::customers::Contact;
+use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
+use crate::shared::quantity::PositiveQuantity;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Most distinct SKUs one cart may carry.
+pub const MAX_LINES: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLine {
+    pub sku: Sku,
+    pub quantity: PositiveQuantity,
+    /// Where the line's units are held, while they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_at: Option<LocationId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum CartStatus {
+    Open,
+    Ordered { order_id: OrderId },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cart {
+    pub id: CartId,
+    #[serde(flatten)]
+    pub origin: SalesOrigin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
+    pub contact: Contact,
+    pub lines: Vec<CartLine>,
+    #[serde(flatten)]
+    pub status: CartStatus,
+    /// How long a line's units stay held after the last activity (0: not held).
+    pub hold_seconds: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CartError {
+    #[error("cart {0} was already ordered")]
+    Closed(CartId),
+    #[error("cart has no line for {0}")]
+    NoSuchLine(Sku),
+    #[error("a cart holds at most {MAX_LINES} different SKUs")]
+    TooManyLines,
+    #[error("cart {cart} was ordered as {ordered}, not {asked}")]
+    OrderedElsewhere { cart: CartId, ordered: OrderId, asked: OrderId },
+}
+
+/// The body of `POST /v1/carts`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartDraft {
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    #[serde(default)]
+    pub location_id: Option<LocationId>,
+    #[serde(default)]
+    pub customer_id: Option<CustomerId>,
+    #[serde(default)]
+    pub contact: Contact,
+    /// Shorter holds than the deployment's default may be asked for (0 disables them).
+    #[serde(default)]
+    pub hold_seconds: Option<u32>,
+}
+
+/// The body of `PATCH /v1/carts/{id}`: a guest leaves contact details or logs in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartUpdate {
+    #[serde(default)]
+    pub contact: Option<Contact>,
+    #[serde(default)]
+    pub customer_id: Option<CustomerId>,
+}
+
+/// The body of `PUT /v1/carts/{id}/lines/{sku}`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineQuantity {
+    pub quantity: PositiveQuantity,
+}
+
+impl Cart {
+    pub fn open(id: CartId, origin: SalesOrigin, draft: CartDraft, hold_seconds: u32, now: DateTime<Utc>) -> Self {
+        Cart {
+            id,
+            origin,
+            customer_id: draft.customer_id,
+            contact: draft.contact,
+            lines: Vec::new(),
+            status: CartStatus::Open,
+            hold_seconds,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn ensure_open(&self) -> Result<(), CartError> {
+        match self.status {
+            CartStatus::Open => Ok(()),
+            CartStatus::Ordered { .. } => Err(CartError::Closed(self.id.clone())),
+        }
+    }
+
+    /// Fails unless the cart is still open.
+    pub fn check_open(&self) -> Result<(), CartError> {
+        self.ensure_open()
+    }
+
+    /// The reference under which this cart's units are held in every stock ledger.
+    pub fn hold_ref(&self) -> HoldRef {
+        HoldRef(format!("cart:{}", self.id))
+    }
+
+    /// Where this cart's lines may be held: a store sale at its store; otherwise
+    /// anywhere the shopper could get the units from (shipping or pickup locations).
+    pub fn hold_locations(&self, locations: &[Location]) -> Vec<LocationId> {
+        match self.origin.store_location() {
+            Some(store) => vec![store.clone()],
+            None => locations.iter().filter(|l| l.ships_orders || l.offers_pickup).map(|l| l.id.clone()).collect(),
+        }
+    }
+
+    /// Sets several lines at once (used when activity refreshes every hold).
+    pub fn set_lines(&mut self, lines: Vec<CartLine>, now: DateTime<Utc>) -> Result<(), CartError> {
+        lines.into_iter().try_for_each(|line| self.set_line(line, now))
+    }
+
+    /// Sets a line's quantity (adding the line if new), with where it is now held.
+    pub fn set_line(&mut self, line: CartLine, now: DateTime<Utc>) -> Result<(), CartError> {
+        self.ensure_open()?;
+        let full = self.lines.len() >= MAX_LINES;
+        match self.lines.iter_mut().find(|l| l.sku == line.sku) {
+            Some(existing) => *existing = line,
+            None if full => return Err(CartError::TooManyLines),
+            None => self.lines.push(line),
+        }
+        self.updated_at = now;
+        Ok(())
+    }
+
+    pub fn remove_line(&mut self, sku: &Sku, now: DateTime<Utc>) -> Result<(), CartError> {
+        self.ensure_open()?;
+        let before = self.lines.len();
+        self.lines.retain(|l| &l.sku != sku);
+        if self.lines.len() == before {
+            return Err(CartError::NoSuchLine(sku.clone()));
+        }
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Attaches contact details or the customer who logged in; the cart stays theirs.
+    pub fn update(&mut self, update: CartUpdate, now: DateTime<Utc>) -> Result<(), CartError> {
+        self.ensure_open()?;
+        if let Some(contact) = update.contact {
+            self.contact = contact;
+        }
+        if update.customer_id.is_some() {
+            self.customer_id = update.customer_id;
+        }
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Closes the cart for an order; closing again for the same order is a no-op.
+    pub fn close(&mut self, order_id: OrderId, now: DateTime<Utc>) -> Result<(), CartError> {
+        match &self.status {
+            CartStatus::Ordered { order_id: ordered } if *ordered == order_id => Ok(()),
+            CartStatus::Ordered { order_id: ordered } => {
+                Err(CartError::OrderedElsewhere { cart: self.id.clone(), ordered: ordered.clone(), asked: order_id })
+            }
+            CartStatus::Open => {
+                self.status = CartStatus::Ordered { order_id };
+                self.updated_at = now;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A cart as a storefront shows it: every line priced from the catalog, and the subtotal
+/// (absent while the cart is empty).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CartView {
+    pub id: CartId,
+    #[serde(flatten)]
+    pub origin: SalesOrigin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
+    pub contact: Contact,
+    #[serde(flatten)]
+    pub status: CartStatus,
+    pub lines: Vec<CartLineView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subtotal: Option<Money>,
+    pub hold_seconds: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CartLineView {
+    #[serde(flatten)]
+    pub priced: PricedLine,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_at: Option<LocationId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_expires_at: Option<DateTime<Utc>>,
+}
+
+impl CartView {
+    pub fn of(cart: &Cart, products: &[Product]) -> Result<Self, PricingError> {
+        let (lines, subtotal) = if cart.lines.is_empty() {
+            (Vec::new(), None)
+        } else {
+            let catalog = products.iter().map(|p| (p.sku.clone(), p.clone())).collect();
+            let wanted: Vec<(Sku, PositiveQuantity)> = cart.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
+            let (priced, subtotal) = price_lines_with_subtotal(&wanted, &catalog)?;
+            let lines = priced
+                .into_iter()
+                .zip(&cart.lines)
+                .map(|(priced, line)| CartLineView { priced, held_at: line.held_at.clone(), hold_expires_at: line.hold_expires_at })
+                .collect();
+            (lines, Some(subtotal))
+        };
+        Ok(CartView {
+            id: cart.id.clone(),
+            origin: cart.origin.clone(),
+            customer_id: cart.customer_id.clone(),
+            contact: cart.contact.clone(),
+            status: cart.status.clone(),
+            lines,
+            subtotal,
+            hold_seconds: cart.hold_seconds,
+            created_at: cart.created_at,
+            updated_at: cart.updated_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+    fn cart() -> Cart {
+        let draft: CartDraft = serde_json::from_str("{}").unwrap();
+        Cart::open(CartId::parse("cart_1").unwrap(), SalesOrigin::App, draft, 900, now())
+    }
+    fn line(sku: &str, q: i64) -> CartLine {
+        CartLine { sku: Sku::parse(sku).unwrap(), quantity: PositiveQuantity::new(q).unwrap(), held_at: None, hold_expires_at: None }
+    }
+
+    #[test]
+    fn lines_are_set_replaced_and_removed() {
+        let mut c = cart();
+        c.set_line(line("A", 1), now()).unwrap();
+        c.set_line(line("A", 3), now()).unwrap();
+        c.set_line(line("B", 1), now()).unwrap();
+        assert_eq!(c.lines.len(), 2);
+        assert_eq!(c.lines[0].quantity.get(), 3);
+        c.remove_line(&Sku::parse("A").unwrap(), now()).unwrap();
+        assert!(matches!(c.remove_line(&Sku::parse("A").unwrap(), now()), Err(CartError::NoSuchLine(_))));
+    }
+
+    #[test]
+    fn an_ordered_cart_is_closed() {
+        let mut c = cart();
+        let order = OrderId::parse("ord_1").unwrap();
+        c.close(order.clone(), now()).unwrap();
+        c.close(order, now()).unwrap();
+        assert!(c.close(OrderId::parse("ord_2").unwrap(), now()).is_err());
+        assert!(matches!(c.set_line(line("A", 1), now()), Err(CartError::Closed(_))));
+    }
+
+    #[test]
+    fn serializes_with_channel_and_status_inline() {
+        let v = serde_json::to_value(cart()).unwrap();
+        assert_eq!(v["channel"], "app");
+        assert_eq!(v["status"], "open");
+        let back: Cart = serde_json::from_value(v).unwrap();
+        assert_eq!(back, cart());
+    }
+}

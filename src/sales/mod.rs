@@ -1,0 +1,9 @@
+//! Selling: carts, where a cart or order comes from, which location fulfils which
+//! line, how it is handed over, and the order with its lifecycle.
+
+pub mod allocation;
+pub mod cart;
+pub mod fulfilment;
+pub mod order;
+pub mod origin;
+pub mod placement;
