@@ -308,7 +308,7 @@ async fn find(db: &D1Database, id: &OrderId) -> ApiResult<d1::orders::Stored> {
 }
 
 /// Moves an order on (mark_ready, collect, ship, deliver, cancel) with its stock effect.
-pub async fn act(id: &str, action: &str, env: &Env, caller: &Principal) -> ApiResult<Response> {
+pub async fn act(id: &str, action: &str, req: &Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let id = path_id(id, OrderId::parse)?;
     let action = OrderAction::parse(action)
         .ok_or_else(|| Problem::new(404, "not_found", format!("no order action {action:?}; use mark_ready, collect, ship, deliver or cancel")))?;
@@ -321,6 +321,9 @@ pub async fn act(id: &str, action: &str, env: &Env, caller: &Principal) -> ApiRe
     order.record(next, Utc::now(), caller.key_id());
     if !d1::orders::update_status(&db, &order, previous.as_str()).await? {
         return Err(Problem::conflict("order_changed", "the order changed meanwhile; read it again").into());
+    }
+    if faults::requested(req, env, "after_status_write") {
+        panic!("injected fault: status change died after writing the status");
     }
     let reference = order.order_ref();
     let skus: Vec<Sku> = per_sku(&order.allocations).into_keys().collect();

@@ -140,7 +140,7 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Route::Orders, Get) => orders::list(&req, env).await,
         (Route::Orders, _) => orders::place(&mut req, env, &caller).await,
         (Route::Order(id), _) => orders::get(id, env).await,
-        (Route::OrderAction(id, action), _) => orders::act(id, action, env, &caller).await,
+        (Route::OrderAction(id, action), _) => orders::act(id, action, &req, env, &caller).await,
         (Route::Pickups(id), _) => orders::pickups(id, env, &caller).await,
         (Route::Coupon(code), Get) => coupons::get(code, env).await,
         (Route::Coupon(code), _) => coupons::put(code, &mut req, env, &caller).await,
