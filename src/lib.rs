@@ -21,5 +21,6 @@ pub mod pricing;
 pub mod problem;
 pub mod sales;
 pub mod shared;
+pub mod workflows;
 
 pub use problem::Problem;

@@ -130,6 +130,7 @@ impl From<StockError> for Problem {
             }
             StockError::Shortage { short } => Problem::conflict("insufficient_stock", detail).with("short", short),
             StockError::NotCommitted { .. } => Problem::conflict("not_committed", detail),
+            StockError::HandedOver { .. } => Problem::conflict("handed_over", detail),
         }
     }
 }

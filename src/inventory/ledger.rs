@@ -6,7 +6,10 @@
 //! Per location: `on_hand` units are sellable and not yet promised to an order;
 //! `held` of them sit in carts for a while; `available = on_hand - held`.
 //! Placing an order moves units from `on_hand` to `committed`; handing them over
-//! removes them from `committed`; cancelling puts them back on hand.
+//! removes them from `committed`; cancelling puts them back on hand. What became of
+//! each order's units is its `Commitment`, kept by the owner next to the ledger (one
+//! record per order), so every command on an order is idempotent: committing,
+//! handing over or restocking an order twice changes nothing the second time.
 
 use crate::shared::ids::LocationId;
 use crate::shared::quantity::{Delta, PositiveQuantity, Quantity, MAX_UNITS};
@@ -81,6 +84,8 @@ pub enum StockError {
     Shortage { short: Vec<Short> },
     #[error("nothing is committed to order {order:?}")]
     NotCommitted { order: OrderRef },
+    #[error("the units of order {order:?} were handed over; they cannot go back on hand")]
+    HandedOver { order: OrderRef },
 }
 
 /// The outcome of an adjustment.
@@ -96,10 +101,37 @@ pub struct Adjusted {
 pub struct StockLedger {
     levels: BTreeMap<LocationId, Level>,
     holds: Vec<Hold>,
-    /// Units committed to each placed order, by order, until handed over or cancelled.
-    #[serde(default)]
-    commitments: BTreeMap<OrderRef, Vec<Allocation>>,
 }
+
+/// What became of the units one order took of this SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Commitment {
+    /// Moved from on hand to committed, waiting for hand-over or cancellation.
+    Committed { allocations: Vec<Allocation> },
+    /// Left their locations with the shopper or the carrier.
+    HandedOver { allocations: Vec<Allocation> },
+    /// Back on hand after the order was cancelled.
+    Restocked { allocations: Vec<Allocation> },
+    /// The order was cancelled before anything was committed: a late commit takes nothing.
+    Void,
+    /// The commit found the units gone (the order's hold had lapsed). Final: every later
+    /// commit of the order gives the same answer, so two settlers never decide apart.
+    Refused { short: Vec<Short> },
+}
+
+impl Commitment {
+    /// The answer to a commit that leaves the order's units in this state.
+    pub fn answer(&self) -> Result<(), StockError> {
+        match self {
+            Commitment::Refused { short } => Err(StockError::Shortage { short: short.clone() }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A command on an order's units: the commitment to store when it changed.
+pub type CommitmentChange = Result<Option<Commitment>, StockError>;
 
 /// The placed order a commitment belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -291,56 +323,63 @@ impl StockLedger {
 
     /// Commits `allocations` to a placed order: units move from on hand to committed.
     /// What `hold` holds is let go first, so its units count; a lapsed hold is
-    /// re-acquired when the stock is still there. Committing the same order again
-    /// changes nothing, so a retried placement cannot take stock twice.
+    /// re-acquired when the stock is still there; when it is not, the commit is refused
+    /// for good (`Commitment::Refused`). An order that already has a commitment (in any
+    /// state) is never committed again.
     pub fn commit(
         &mut self,
-        order: &OrderRef,
+        prior: Option<&Commitment>,
         hold: &HoldRef,
         allocations: &[Allocation],
         now: DateTime<Utc>,
-    ) -> Result<(), StockError> {
-        if self.commitments.contains_key(order) {
-            return Ok(());
+    ) -> CommitmentChange {
+        if prior.is_some() {
+            return Ok(None);
         }
-        self.hold(hold, allocations, now, now + chrono::Duration::seconds(1))?;
+        match self.hold(hold, allocations, now, now + chrono::Duration::seconds(1)) {
+            Err(StockError::Shortage { short }) => return Ok(Some(Commitment::Refused { short })),
+            other => other?,
+        }
         self.take_holds(hold);
         for a in allocations {
             let level = self.levels.entry(a.location_id.clone()).or_default();
             level.on_hand -= a.quantity.get();
             level.committed += a.quantity.get();
         }
-        self.commitments.insert(order.clone(), allocations.to_vec());
-        Ok(())
+        Ok(Some(Commitment::Committed { allocations: allocations.to_vec() }))
     }
 
-    /// Units committed to an order, if any.
-    pub fn commitment(&self, order: &OrderRef) -> Option<&[Allocation]> {
-        self.commitments.get(order).map(Vec::as_slice)
-    }
-
-    /// An order's committed units leave their locations (collected or shipped).
-    pub fn hand_over(&mut self, order: &OrderRef) -> Result<Vec<Allocation>, StockError> {
-        let allocations = self.take_commitment(order)?;
-        for a in &allocations {
-            self.levels.entry(a.location_id.clone()).or_default().committed -= a.quantity.get();
+    /// An order's committed units leave their locations (collected or shipped). Once
+    /// settled otherwise (handed over, restocked, void) nothing changes.
+    pub fn hand_over(&mut self, order: &OrderRef, prior: Option<&Commitment>) -> CommitmentChange {
+        match prior {
+            Some(Commitment::Committed { allocations }) => {
+                for a in allocations {
+                    self.levels.entry(a.location_id.clone()).or_default().committed -= a.quantity.get();
+                }
+                Ok(Some(Commitment::HandedOver { allocations: allocations.clone() }))
+            }
+            Some(Commitment::HandedOver { .. } | Commitment::Restocked { .. } | Commitment::Void) => Ok(None),
+            None | Some(Commitment::Refused { .. }) => Err(StockError::NotCommitted { order: order.clone() }),
         }
-        Ok(allocations)
     }
 
-    /// A cancelled order's committed units go back on hand where they came from.
-    pub fn restock(&mut self, order: &OrderRef) -> Result<Vec<Allocation>, StockError> {
-        let allocations = self.take_commitment(order)?;
-        for a in &allocations {
-            let level = self.levels.entry(a.location_id.clone()).or_default();
-            level.committed -= a.quantity.get();
-            level.on_hand += a.quantity.get();
+    /// A cancelled order's committed units go back on hand where they came from; an
+    /// order never committed is voided, so that a late commit takes nothing.
+    pub fn restock(&mut self, order: &OrderRef, prior: Option<&Commitment>) -> CommitmentChange {
+        match prior {
+            Some(Commitment::Committed { allocations }) => {
+                for a in allocations {
+                    let level = self.levels.entry(a.location_id.clone()).or_default();
+                    level.committed -= a.quantity.get();
+                    level.on_hand += a.quantity.get();
+                }
+                Ok(Some(Commitment::Restocked { allocations: allocations.clone() }))
+            }
+            None => Ok(Some(Commitment::Void)),
+            Some(Commitment::Restocked { .. } | Commitment::Void | Commitment::Refused { .. }) => Ok(None),
+            Some(Commitment::HandedOver { .. }) => Err(StockError::HandedOver { order: order.clone() }),
         }
-        Ok(allocations)
-    }
-
-    fn take_commitment(&mut self, order: &OrderRef) -> Result<Vec<Allocation>, StockError> {
-        self.commitments.remove(order).ok_or_else(|| StockError::NotCommitted { order: order.clone() })
     }
 }
 
@@ -436,25 +475,51 @@ mod tests {
         let mut l = StockLedger::default();
         l.adjust(&loc("s1"), set(3), at(0)).unwrap();
         l.hold(&cart("c1"), &[alloc("s1", 2)], at(0), at(15)).unwrap();
-        l.commit(&order("o1"), &cart("c1"), &[alloc("s1", 2)], at(1)).unwrap();
+        let committed = l.commit(None, &cart("c1"), &[alloc("s1", 2)], at(1)).unwrap();
+        assert_eq!(committed, Some(Commitment::Committed { allocations: vec![alloc("s1", 2)] }));
         assert_eq!(l.level(&loc("s1")), Level { on_hand: 1, committed: 2 });
         assert_eq!(l.view(at(1))[0].held, 0, "the cart's hold became the commitment");
         // a retried commit changes nothing
-        l.commit(&order("o1"), &cart("c1"), &[alloc("s1", 2)], at(1)).unwrap();
+        assert_eq!(l.commit(committed.as_ref(), &cart("c1"), &[alloc("s1", 2)], at(1)), Ok(None));
         assert_eq!(l.level(&loc("s1")), Level { on_hand: 1, committed: 2 });
-        l.restock(&order("o1")).unwrap();
+        let restocked = l.restock(&order("o1"), committed.as_ref()).unwrap();
+        assert_eq!(restocked, Some(Commitment::Restocked { allocations: vec![alloc("s1", 2)] }));
         assert_eq!(l.level(&loc("s1")), Level { on_hand: 3, committed: 0 });
-        assert!(matches!(l.hand_over(&order("o1")), Err(StockError::NotCommitted { .. })));
+        // once settled, every later command on the order changes nothing
+        assert_eq!(l.restock(&order("o1"), restocked.as_ref()), Ok(None));
+        assert_eq!(l.hand_over(&order("o1"), restocked.as_ref()), Ok(None));
+        assert_eq!(l.commit(restocked.as_ref(), &cart("c1"), &[alloc("s1", 2)], at(2)), Ok(None));
+        assert_eq!(l.level(&loc("s1")), Level { on_hand: 3, committed: 0 });
+        assert!(matches!(l.hand_over(&order("o2"), None), Err(StockError::NotCommitted { .. })));
     }
 
     #[test]
-    fn hand_over_removes_committed_units() {
+    fn hand_over_removes_committed_units_once() {
         let mut l = StockLedger::default();
         l.adjust(&loc("s1"), set(3), at(0)).unwrap();
-        l.commit(&order("o1"), &cart("o1"), &[alloc("s1", 3)], at(0)).unwrap();
-        assert!(l.commit(&order("o2"), &cart("o2"), &[alloc("s1", 1)], at(0)).is_err(), "nothing left");
-        assert_eq!(l.hand_over(&order("o1")).unwrap(), vec![alloc("s1", 3)]);
+        let committed = l.commit(None, &cart("o1"), &[alloc("s1", 3)], at(0)).unwrap();
+        let refused = l.commit(None, &cart("o2"), &[alloc("s1", 1)], at(0)).unwrap();
+        let Some(Commitment::Refused { short }) = &refused else { panic!("nothing left: {refused:?}") };
+        assert_eq!(short, &vec![Short { location_id: loc("s1"), requested: 1, available: 0 }]);
+        assert!(refused.as_ref().is_some_and(|r| r.answer().is_err()), "a refused commit answers a shortage");
+        assert_eq!(l.commit(refused.as_ref(), &cart("o2"), &[alloc("s1", 1)], at(0)), Ok(None), "and stays refused");
+        assert_eq!(l.restock(&order("o2"), refused.as_ref()), Ok(None), "nothing to put back");
+        let handed = l.hand_over(&order("o1"), committed.as_ref()).unwrap();
+        assert_eq!(handed, Some(Commitment::HandedOver { allocations: vec![alloc("s1", 3)] }));
         assert_eq!(l.level(&loc("s1")), Level { on_hand: 0, committed: 0 });
+        assert_eq!(l.hand_over(&order("o1"), handed.as_ref()), Ok(None));
+        assert_eq!(l.restock(&order("o1"), handed.as_ref()), Err(StockError::HandedOver { order: order("o1") }));
+        assert_eq!(l.level(&loc("s1")), Level { on_hand: 0, committed: 0 });
+    }
+
+    #[test]
+    fn cancelling_before_the_commit_voids_it() {
+        let mut l = StockLedger::default();
+        l.adjust(&loc("s1"), set(2), at(0)).unwrap();
+        let void = l.restock(&order("o1"), None).unwrap();
+        assert_eq!(void, Some(Commitment::Void));
+        assert_eq!(l.commit(void.as_ref(), &cart("o1"), &[alloc("s1", 2)], at(0)), Ok(None), "a late commit takes nothing");
+        assert_eq!(l.level(&loc("s1")), Level { on_hand: 2, committed: 0 });
     }
 
     #[test]
@@ -481,7 +546,7 @@ mod tests {
         l.hold(&cart("a"), &[alloc("s1", 1)], at(0), at(15)).unwrap();
         l.hold(&cart("b"), &[alloc("s1", 1)], at(0), at(5)).unwrap();
         assert_eq!(l.next_expiry(), Some(at(5)));
-        l.commit(&order("ob"), &cart("b"), &[alloc("s1", 1)], at(6)).unwrap();
+        l.commit(None, &cart("b"), &[alloc("s1", 1)], at(6)).unwrap();
         assert_eq!(l.level(&loc("s1")).committed, 1);
         assert_eq!(l.next_expiry(), Some(at(15)));
         assert!(l.expire_holds(at(20)));

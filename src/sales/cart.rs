@@ -99,6 +99,11 @@ pub struct LineQuantity {
     pub quantity: PositiveQuantity,
 }
 
+/// The reference under which a cart's units are held in every stock ledger.
+pub fn cart_hold_ref(id: &CartId) -> HoldRef {
+    HoldRef(format!("cart:{id}"))
+}
+
 impl Cart {
     pub fn open(id: CartId, origin: SalesOrigin, draft: CartDraft, hold_seconds: u32, now: DateTime<Utc>) -> Self {
         Cart {
@@ -128,7 +133,7 @@ impl Cart {
 
     /// The reference under which this cart's units are held in every stock ledger.
     pub fn hold_ref(&self) -> HoldRef {
-        HoldRef(format!("cart:{}", self.id))
+        cart_hold_ref(&self.id)
     }
 
     /// Where this cart's lines may be held: a store sale at its store; otherwise

@@ -1,0 +1,80 @@
+//! The one way a flow changes two stores: it writes its D1 change together with the
+//! effects it still owes to Durable Objects (commit these units, hand them over, put
+//! them back, close the cart) in one D1 batch, then applies them. Every effect is
+//! idempotent on the object's side, so applying one twice (a retry, two sweepers at
+//! once) is harmless; once applied it is crossed off in D1. Whatever is still owed is
+//! finished by the next read or move of the same order, or by the sweeper.
+
+use crate::inventory::ledger::{Allocation, HoldRef, OrderRef};
+use crate::sales::allocation::per_sku;
+use crate::sales::order::StockEffect;
+use crate::sales::placement::{direct_hold_ref, Order};
+use crate::shared::ids::{CartId, OrderId, Sku};
+use serde::{Deserialize, Serialize};
+
+/// A change owed to a SKU's stock or to a cart after a D1 write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Effect {
+    /// The order's units of one SKU move from held to committed.
+    CommitStock { sku: Sku, order: OrderRef, hold: HoldRef, allocations: Vec<Allocation> },
+    /// The order's committed units of one SKU leave their locations.
+    HandOver { sku: Sku, order: OrderRef },
+    /// The order's units of one SKU go back on hand; never committed, they can no longer be.
+    Restock { sku: Sku, order: OrderRef },
+    /// The cart the order was placed from is closed for it.
+    CloseCart { cart: CartId, order: OrderId },
+}
+
+/// An effect recorded in D1 and not yet applied, in the order its entity owes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwedEffect {
+    /// Increases with every effect recorded: an entity's effects apply in this order.
+    pub seq: i64,
+    pub effect: Effect,
+}
+
+/// The hold an order's units were reserved under while it was being placed.
+pub fn placement_hold(order: &Order) -> HoldRef {
+    match &order.cart_id {
+        Some(cart) => crate::sales::cart::cart_hold_ref(cart),
+        None => direct_hold_ref(&order.id),
+    }
+}
+
+/// What placing `order` owes once it is written: every SKU's units committed (and
+/// handed over at once for an in-store sale), and the cart closed.
+pub fn owed_at_placement(order: &Order) -> Vec<Effect> {
+    let reference = order.order_ref();
+    let hold = placement_hold(order);
+    let by_sku = per_sku(&order.allocations);
+    let mut effects: Vec<Effect> = by_sku
+        .iter()
+        .map(|(sku, allocations)| Effect::CommitStock {
+            sku: sku.clone(),
+            order: reference.clone(),
+            hold: hold.clone(),
+            allocations: allocations.clone(),
+        })
+        .collect();
+    if StockEffect::at_placement(order.fulfilment.kind()) == StockEffect::HandOver {
+        effects.extend(stock_effects(order, StockEffect::HandOver));
+    }
+    if let Some(cart) = &order.cart_id {
+        effects.push(Effect::CloseCart { cart: cart.clone(), order: order.id.clone() });
+    }
+    effects
+}
+
+/// What a status change owes the stock of every SKU of the order.
+pub fn stock_effects(order: &Order, effect: StockEffect) -> Vec<Effect> {
+    let reference = order.order_ref();
+    per_sku(&order.allocations)
+        .into_keys()
+        .filter_map(|sku| match effect {
+            StockEffect::None => None,
+            StockEffect::HandOver => Some(Effect::HandOver { sku, order: reference.clone() }),
+            StockEffect::Restock => Some(Effect::Restock { sku, order: reference.clone() }),
+        })
+        .collect()
+}

@@ -1,0 +1,308 @@
+//! Placing an order from any channel: claim the Idempotency-Key; allocate every line
+//! (pickup store, POS store, or the nearest shipping locations) and price it; hold the
+//! allocation in each SKU's stock, all lines or none; write the order with the effects
+//! it owes (commit, hand over at the till, close the cart) in one D1 write; settle them.
+//!
+//! When a hold is refused because another order took those units since they were read,
+//! the placement reads again and allocates again (a bounded number of times), so an
+//! order is never refused while units it could use are available. A placement that dies
+//! before its write leaves only holds, which lapse; one that dies after it leaves an
+//! order whose effects its retry, its next read or move, or the sweeper settle.
+
+use crate::access::Principal;
+use crate::customers::Contact;
+use crate::inventory::ledger::{HoldRef, StockError};
+use crate::pricing::coupon::{Coupon, CouponCode};
+use crate::pricing::{price_basket, DeliveryTariff, PricingError};
+use crate::sales::allocation::{allocate, delivery_distance_km, per_sku, AllocatedLine, AllocationError, Availability, ShortLine};
+use crate::sales::cart::{Cart, CartError};
+use crate::sales::fulfilment::FulfilmentError;
+use crate::sales::order::{OrderStatus, PaymentError};
+use crate::sales::origin::{OriginError, SalesOrigin};
+use crate::sales::placement::{direct_hold_ref, BasketSource, InvalidOrder, Order, OrderDraft};
+use crate::locations::Location;
+use crate::catalog::Product;
+use crate::shared::ids::{CartId, CustomerId, OrderId, Sku};
+use crate::shared::quantity::PositiveQuantity;
+use crate::workflows::effects::owed_at_placement;
+use crate::workflows::ports::{
+    CartPort, Claim, ClaimKey, ClaimRefused, OrderStore, PortError, Ports, StockPort, Unavailable, WriteRefused,
+};
+use crate::workflows::settlement::{settle, settle_order, SettleError};
+use chrono::{DateTime, Duration, Utc};
+use futures_util::future::{join_all, try_join_all};
+use std::collections::{BTreeMap, HashMap};
+
+/// How many times a placement allocates before a refused hold is its answer.
+pub const MAX_ALLOCATION_ATTEMPTS: usize = 8;
+
+/// What placing an order needs besides the ports.
+#[derive(Debug, Clone)]
+pub struct PlacementRequest {
+    /// A fresh id for the order (the caller owns randomness).
+    pub order_id: OrderId,
+    pub draft: OrderDraft,
+    pub caller: Principal,
+    pub claim: ClaimKey,
+    /// How long the units stay held should the placement die before committing them.
+    pub placement_hold: Duration,
+    pub tariff: DeliveryTariff,
+}
+
+/// A placed order: new, or the answer of an earlier placement with the same key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placed {
+    New(Order),
+    Replayed(Order),
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlacementError {
+    #[error(transparent)]
+    Order(#[from] InvalidOrder),
+    #[error(transparent)]
+    Origin(#[from] OriginError),
+    #[error(transparent)]
+    Fulfilment(#[from] FulfilmentError),
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+    #[error(transparent)]
+    Cart(#[from] CartError),
+    #[error("no cart {0}")]
+    CartNotFound(CartId),
+    #[error(transparent)]
+    Allocation(#[from] AllocationError),
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
+    #[error(transparent)]
+    Stock(StockError),
+    #[error("no coupon {0}")]
+    CouponNotFound(CouponCode),
+    #[error("no customer {0}")]
+    CustomerNotFound(CustomerId),
+    #[error("the coupon has no redemptions left")]
+    CouponUsedUp(Option<CouponCode>),
+    #[error("this cart was just ordered by another request")]
+    CartJustOrdered(Option<CartId>),
+    #[error(transparent)]
+    Claim(ClaimRefused),
+    #[error(transparent)]
+    Settle(#[from] SettleError),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+impl PlacementError {
+    /// Whether the domain refused (nothing was written), as opposed to a failure midway.
+    fn is_refusal(&self) -> bool {
+        !matches!(self, PlacementError::Unavailable(_) | PlacementError::Settle(_))
+    }
+}
+
+/// Places an order, or answers the order an earlier placement with the same key placed
+/// (settling what it still owes first).
+pub async fn place<P: Ports>(ports: &P, request: PlacementRequest) -> Result<Placed, PlacementError> {
+    let claim = match ports.orders().claim(&request.claim).await {
+        Ok(claim) => claim,
+        Err(PortError::Refused(refused)) => return Err(PlacementError::Claim(refused)),
+        Err(PortError::Unavailable(u)) => return Err(u.into()),
+    };
+    if let Claim::Replay(order) = claim {
+        settle_order(ports, &order.id).await?;
+        return Ok(Placed::Replayed(order));
+    }
+    let key = request.claim.clone();
+    match place_claimed(ports, request).await {
+        Ok(order) => Ok(Placed::New(order)),
+        Err(error) => {
+            if error.is_refusal() {
+                ports.orders().abandon(&key).await?;
+            }
+            Err(error)
+        }
+    }
+}
+
+/// The lines being ordered, where they come from and whose holds they may use.
+struct Basket {
+    origin: SalesOrigin,
+    lines: Vec<(Sku, PositiveQuantity)>,
+    hold: HoldRef,
+    cart: Option<Cart>,
+}
+
+impl Basket {
+    fn skus(&self) -> Vec<Sku> {
+        self.lines.iter().map(|(sku, _)| sku.clone()).collect()
+    }
+}
+
+/// What placing reads from D1 besides stock.
+struct Inputs {
+    products: Vec<Product>,
+    locations: Vec<Location>,
+    coupon: Option<Coupon>,
+}
+
+async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result<Order, PlacementError> {
+    let PlacementRequest { order_id, draft, caller, claim, placement_hold, tariff } = request;
+    let basket = basket(ports, &caller, &draft, &order_id).await?;
+    let pos = match &caller {
+        Principal::Store { location_id, .. } => Some(location_id.clone()),
+        _ => basket.origin.store_location().cloned(),
+    };
+    let fulfilment = draft.fulfilment.clone().resolve(pos)?;
+    draft.payment.check_fits(fulfilment.kind())?;
+    let skus = basket.skus();
+    let (inputs, first_read) = futures_util::try_join!(inputs(ports.orders(), &skus, draft.coupon_code.as_ref()), availability(ports, &skus, &basket.hold))?;
+    let contact = draft.contact.clone().or_else(|| basket.cart.as_ref().map(|c| c.contact.clone())).unwrap_or_default();
+    let named = draft.customer_id.clone().or_else(|| basket.cart.as_ref().and_then(|c| c.customer_id.clone()));
+    let customer_id = customer_for(ports.orders(), named, &contact).await?;
+
+    let now = ports.now();
+    let catalog: HashMap<Sku, Product> = inputs.products.into_iter().map(|p| (p.sku.clone(), p)).collect();
+    let price = |allocated: &[AllocatedLine]| {
+        let distance = fulfilment.destination().and_then(|to| delivery_distance_km(allocated, &inputs.locations, &to));
+        price_basket(&basket.lines, &catalog, inputs.coupon.as_ref(), fulfilment.kind(), distance, &tariff, now)
+    };
+    let mut availability = first_read;
+    let mut attempt = 1;
+    let (allocated, (lines, totals)) = loop {
+        let allocated = allocate(&basket.lines, &availability, &inputs.locations, &fulfilment)?;
+        let priced = price(&allocated)?;
+        match reserve(ports, &basket, &allocated, now + placement_hold).await {
+            Ok(()) => break (allocated, priced),
+            Err(Reservation::Short(_)) if attempt < MAX_ALLOCATION_ATTEMPTS => {
+                // Another order took units since they were read: look again.
+                attempt += 1;
+                availability = availability_of(ports, &basket).await?;
+            }
+            Err(Reservation::Short(short)) => return Err(AllocationError::Short { short }.into()),
+            Err(Reservation::Failed(error)) => return Err(error),
+        }
+    };
+
+    let mut order = Order {
+        id: order_id,
+        origin: basket.origin.clone(),
+        status: OrderStatus::Placed,
+        cart_id: basket.cart.as_ref().map(|c| c.id.clone()),
+        customer_id,
+        contact,
+        fulfilment,
+        payment: draft.payment,
+        coupon_code: inputs.coupon.as_ref().map(|c| c.code.clone()),
+        lines,
+        allocations: allocated,
+        totals,
+        placed_at: now,
+        history: Vec::new(),
+    };
+    order.record(OrderStatus::initial(order.fulfilment.kind()), now, caller.key_id());
+    let stored = match ports.orders().insert(&order, &owed_at_placement(&order), &claim).await {
+        Ok(stored) => stored,
+        Err(PortError::Refused(refused)) => {
+            release(ports, &basket, &per_sku(&order.allocations)).await;
+            return Err(match refused {
+                WriteRefused::CouponUsedUp => PlacementError::CouponUsedUp(order.coupon_code),
+                WriteRefused::CartAlreadyOrdered => PlacementError::CartJustOrdered(order.cart_id),
+            });
+        }
+        // The write may or may not have happened: the holds stay (they lapse, or the
+        // order's commit takes them).
+        Err(PortError::Unavailable(u)) => return Err(u.into()),
+    };
+    // The order is placed whatever happens next: what is still owed is settled later.
+    let _ = settle(ports, stored).await;
+    Ok(order)
+}
+
+async fn basket<P: Ports>(ports: &P, caller: &Principal, draft: &OrderDraft, order_id: &OrderId) -> Result<Basket, PlacementError> {
+    match draft.basket()? {
+        BasketSource::Cart(cart_id) => {
+            let cart = ports.carts().cart(&cart_id).await?.ok_or(PlacementError::CartNotFound(cart_id))?;
+            cart.check_open()?;
+            let lines = cart.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
+            Ok(Basket { origin: cart.origin.clone(), lines, hold: cart.hold_ref(), cart: Some(cart) })
+        }
+        BasketSource::Lines(lines) => {
+            let origin = SalesOrigin::for_caller(caller, draft.channel, draft.location_id.clone())?;
+            Ok(Basket { origin, lines, hold: direct_hold_ref(order_id), cart: None })
+        }
+    }
+}
+
+async fn inputs<S: OrderStore>(store: &S, skus: &[Sku], coupon: Option<&CouponCode>) -> Result<Inputs, PlacementError> {
+    let coupon = async {
+        match coupon {
+            Some(code) => store.coupon(code).await?.map(Some).ok_or_else(|| PlacementError::CouponNotFound(code.clone())),
+            None => Ok(None),
+        }
+    };
+    let (products, locations, coupon) = futures_util::try_join!(
+        async { Ok::<_, PlacementError>(store.products(skus).await?) },
+        async { Ok::<_, PlacementError>(store.locations().await?) },
+        coupon,
+    )?;
+    Ok(Inputs { products, locations, coupon })
+}
+
+/// The customer an order belongs to: the one named, else the one with the contact's email.
+async fn customer_for<S: OrderStore>(store: &S, named: Option<CustomerId>, contact: &Contact) -> Result<Option<CustomerId>, PlacementError> {
+    if let Some(id) = named {
+        return if store.customer_exists(&id).await? { Ok(Some(id)) } else { Err(PlacementError::CustomerNotFound(id)) };
+    }
+    Ok(match &contact.email {
+        Some(email) => store.customer_with_email(email).await?,
+        None => None,
+    })
+}
+
+/// Available units per SKU and location, counting what `hold` already holds as its own.
+async fn availability<P: Ports>(ports: &P, skus: &[Sku], hold: &HoldRef) -> Result<Availability, PlacementError> {
+    let levels = try_join_all(skus.iter().map(|sku| ports.stock().levels_for(sku, hold))).await?;
+    Ok(skus
+        .iter()
+        .zip(levels)
+        .map(|(sku, levels)| (sku.clone(), levels.into_iter().map(|l| (l.location_id, l.available)).collect()))
+        .collect())
+}
+
+async fn availability_of<P: Ports>(ports: &P, basket: &Basket) -> Result<Availability, PlacementError> {
+    availability(ports, &basket.skus(), &basket.hold).await
+}
+
+enum Reservation {
+    /// Some SKU could not be held where it was allocated.
+    Short(Vec<ShortLine>),
+    Failed(PlacementError),
+}
+
+/// Holds every SKU's allocation at once; on any refusal lets go of the others (a
+/// cart's holds stay the cart's) and names the short lines.
+async fn reserve<P: Ports>(ports: &P, basket: &Basket, allocated: &[AllocatedLine], expires_at: DateTime<Utc>) -> Result<(), Reservation> {
+    let by_sku = per_sku(allocated);
+    let held = join_all(by_sku.iter().map(|(sku, allocations)| ports.stock().hold(sku, &basket.hold, allocations, expires_at))).await;
+    let failures: Vec<(&Sku, PortError<StockError>)> = by_sku.keys().zip(held).filter_map(|(sku, r)| r.err().map(|e| (sku, e))).collect();
+    if failures.is_empty() {
+        return Ok(());
+    }
+    release(ports, basket, &by_sku).await;
+    let mut short = Vec::new();
+    for (sku, failure) in failures {
+        match failure {
+            PortError::Refused(StockError::Shortage { short: refused }) => short.push(ShortLine::from_refused_hold(sku.clone(), &refused)),
+            PortError::Refused(other) => return Err(Reservation::Failed(PlacementError::Stock(other))),
+            PortError::Unavailable(u) => return Err(Reservation::Failed(u.into())),
+        }
+    }
+    Err(Reservation::Short(short))
+}
+
+/// Lets go of a direct order's holds (a cart's holds stay the cart's). Best effort:
+/// what is not released lapses.
+async fn release<P: Ports, T>(ports: &P, basket: &Basket, by_sku: &BTreeMap<Sku, T>) {
+    if basket.cart.is_none() {
+        join_all(by_sku.keys().map(|sku| ports.stock().release(sku, &basket.hold))).await;
+    }
+}

@@ -1,0 +1,145 @@
+//! The ports the workflows run over: the order store (D1 in the worker), a SKU's stock
+//! and a cart (Durable Objects in the worker), and the clock. The worker binds them to
+//! the platform; the simulation binds them to in-memory fakes that crash on purpose.
+//!
+//! Every call either answers, is refused by the domain (`PortError::Refused`, with the
+//! domain's own error), or fails (`Unavailable`): then the step may or may not have
+//! happened, and the flow stops where it is; what it owes is finished later.
+
+// The worker runs single-threaded (wasm), so the futures need not be `Send`.
+#![allow(async_fn_in_trait)]
+
+use crate::catalog::Product;
+use crate::customers::Email;
+use crate::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, StockError};
+use crate::locations::Location;
+use crate::pricing::coupon::{Coupon, CouponCode};
+use crate::sales::cart::{Cart, CartError};
+use crate::sales::placement::Order;
+use crate::shared::ids::{CartId, CustomerId, OrderId, Sku};
+use crate::workflows::effects::{Effect, OwedEffect};
+use chrono::{DateTime, Utc};
+
+/// A store or object could not be reached, or failed: the step may or may not have happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+/// A port call that did not answer as hoped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError<E> {
+    /// The domain refused; nothing changed.
+    #[error(transparent)]
+    Refused(E),
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// One SKU's stock (a Durable Object per SKU in the worker). Every command on an order
+/// is idempotent: the object remembers what became of each order's units.
+pub trait StockPort {
+    /// The SKU's counts at every location, as `hold` sees them: its own holds count as available.
+    async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable>;
+    /// Holds exactly `allocations` for `hold` until `expires_at` (all or nothing).
+    async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>>;
+    async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable>;
+    async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>>;
+    async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
+    async fn restock(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
+}
+
+/// A cart (a Durable Object per cart in the worker).
+pub trait CartPort {
+    async fn cart(&self, id: &CartId) -> Result<Option<Cart>, Unavailable>;
+    /// Closes the cart for `order`; closing it again for the same order changes nothing.
+    async fn close(&self, id: &CartId, order: &OrderId) -> Result<(), PortError<CartError>>;
+}
+
+/// A placement's claim on its caller's Idempotency-Key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimKey {
+    /// The calling key's id and the operation.
+    pub scope: String,
+    pub key: String,
+    /// A hash of the request body: the same key with another body is refused.
+    pub fingerprint: String,
+}
+
+/// The outcome of claiming an Idempotency-Key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// This placement owns the key: it writes the answer with the order, or abandons the key.
+    Owned,
+    /// An earlier placement with this key and body finished: its order.
+    Replay(Order),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimRefused {
+    #[error("this Idempotency-Key was already used with a different request body")]
+    KeyReused,
+    #[error("a request with this Idempotency-Key is still being processed; retry shortly")]
+    InUse,
+}
+
+/// Why a new order could not be written (nothing was).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteRefused {
+    #[error("the coupon has no redemptions left")]
+    CouponUsedUp,
+    #[error("this cart was just ordered by another request")]
+    CartAlreadyOrdered,
+}
+
+/// An order as stored, with the revision it was read at and the effects it still owes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredOrder {
+    pub order: Order,
+    /// Changes with every write of the order: a write names the revision it read.
+    pub revision: String,
+    /// Oldest first.
+    pub owed: Vec<OwedEffect>,
+}
+
+/// What a status change does with the effects the order owes before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwedBefore {
+    /// There must be none: a transition never starts before earlier effects are settled.
+    MustBeSettled,
+    /// They are dropped and replaced (an order cancelled because its commit cannot be applied).
+    Replaced,
+}
+
+/// Orders, what they owe, and what placing one reads (D1 in the worker).
+pub trait OrderStore {
+    async fn claim(&self, key: &ClaimKey) -> Result<Claim, PortError<ClaimRefused>>;
+    /// Lets go of a claim after a refusal, so a corrected retry may run.
+    async fn abandon(&self, key: &ClaimKey) -> Result<(), Unavailable>;
+    async fn products(&self, skus: &[Sku]) -> Result<Vec<Product>, Unavailable>;
+    async fn locations(&self) -> Result<Vec<Location>, Unavailable>;
+    async fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, Unavailable>;
+    async fn customer_exists(&self, id: &CustomerId) -> Result<bool, Unavailable>;
+    async fn customer_with_email(&self, email: &Email) -> Result<Option<CustomerId>, Unavailable>;
+    /// Writes a new order, the effects it owes, its coupon redemption and the claim's
+    /// answer, all or nothing.
+    async fn insert(&self, order: &Order, owed: &[Effect], claim: &ClaimKey) -> Result<StoredOrder, PortError<WriteRefused>>;
+    async fn order(&self, id: &OrderId) -> Result<Option<StoredOrder>, Unavailable>;
+    /// Saves a status change and the effects it owes, unless the order was written since
+    /// `revision` (or, with `MustBeSettled`, still owes effects): `None` then.
+    async fn update(&self, order: &Order, revision: &str, owed: &[Effect], before: OwedBefore) -> Result<Option<StoredOrder>, Unavailable>;
+    /// Crosses off applied effects.
+    async fn settled(&self, order: &OrderId, seqs: &[i64]) -> Result<(), Unavailable>;
+    /// Orders that owe effects, oldest debt first.
+    async fn owing(&self, limit: u32) -> Result<Vec<OrderId>, Unavailable>;
+}
+
+/// Everything a workflow runs over.
+pub trait Ports {
+    type Orders: OrderStore;
+    type Stock: StockPort;
+    type Carts: CartPort;
+    fn orders(&self) -> &Self::Orders;
+    fn stock(&self) -> &Self::Stock;
+    fn carts(&self) -> &Self::Carts;
+    fn now(&self) -> DateTime<Utc>;
+}
