@@ -2,7 +2,7 @@
 //! Keys are only ever stored as SHA-256 hashes.
 
 use crate::shared::channel::Channel;
-use crate::shared::ids::LocationId;
+use crate::shared::ids::{LocationId, OrderId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -31,6 +31,10 @@ pub enum AccessError {
     CustomersNotForStores,
     #[error("this key speaks for channel {bound:?}, not {asked:?}")]
     OtherChannel { bound: Channel, asked: Channel },
+    #[error("order {order} is not fulfilled by {location}")]
+    NotFulfilledBy { order: OrderId, location: LocationId },
+    #[error("storefront keys cannot move orders on")]
+    StorefrontCannotMoveOrders,
 }
 
 impl Principal {
@@ -56,6 +60,16 @@ impl Principal {
                 Err(AccessError::OtherLocation { bound: location_id.clone(), asked: location.clone() })
             }
             Principal::Storefront { .. } => Err(AccessError::StorefrontCannotWrite),
+        }
+    }
+
+    /// Orders are moved on by back-office, or by the store key of a location that fulfils them.
+    pub fn may_move_order(&self, order: &OrderId, fulfilled_by: &[LocationId]) -> Result<(), AccessError> {
+        match self {
+            Principal::Admin { .. } => Ok(()),
+            Principal::Store { location_id, .. } if fulfilled_by.contains(location_id) => Ok(()),
+            Principal::Store { location_id, .. } => Err(AccessError::NotFulfilledBy { order: order.clone(), location: location_id.clone() }),
+            Principal::Storefront { .. } => Err(AccessError::StorefrontCannotMoveOrders),
         }
     }
 

@@ -81,8 +81,8 @@ fn title_for(status: u16) -> &'static str {
 impl From<AccessError> for Problem {
     fn from(e: AccessError) -> Self {
         let code = match e {
-            AccessError::AdminOnly => "admin_only",
-            AccessError::OtherLocation { .. } => "other_location",
+            AccessError::AdminOnly | AccessError::StorefrontCannotMoveOrders => "admin_only",
+            AccessError::OtherLocation { .. } | AccessError::NotFulfilledBy { .. } => "other_location",
             AccessError::StorefrontCannotWrite => "storefront_cannot_write",
             AccessError::OtherChannel { .. } => "other_channel",
             AccessError::CustomersNotForStores => "customers_not_for_stores",

@@ -6,7 +6,9 @@ mod api;
 mod config;
 mod d1;
 mod http;
+mod jobs;
 mod objects;
+mod ports;
 
 pub use objects::cart::CartObject;
 pub use objects::stock::StockObject;
@@ -35,10 +37,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     })
 }
 
-/// Every minute: finish what a placement that died halfway left unfinished.
+/// Every minute: settle what flows that died halfway still owe.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(error) = api::orders::settle_uncommitted(&env).await {
-        worker::console_error!("stock repair failed: {}", error.0.detail);
-    }
+    jobs::sweeper::run(&env).await;
 }

@@ -4,7 +4,7 @@
 //! waits for it; a claim left by a call that died is taken over once it is stale.
 
 use crate::http::error::ApiResult;
-use omniedge::Problem;
+use omniedge::workflows::ports::ClaimRefused;
 use serde::Deserialize;
 use std::time::Duration;
 use worker::{D1Database, D1PreparedStatement, Delay};
@@ -20,19 +20,18 @@ pub enum Claim {
     /// This call owns the key and must `finish` or `abandon` it.
     Owned,
     /// An earlier call with the same body finished: here is its answer.
-    Replay { status: u16, body: String },
+    Replay { body: String },
 }
 
 #[derive(Deserialize)]
 struct Record {
     fingerprint: String,
     state: String,
-    status: Option<u16>,
     response: Option<String>,
     created_at: String,
 }
 
-pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, now: &str) -> ApiResult<Claim> {
+pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, now: &str) -> ApiResult<Result<Claim, ClaimRefused>> {
     for _ in 0..WAIT_ROUNDS {
         let inserted = db
             .prepare(
@@ -43,30 +42,26 @@ pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, n
             .first::<serde_json::Value>(None)
             .await?;
         if inserted.is_some() {
-            return Ok(Claim::Owned);
+            return Ok(Ok(Claim::Owned));
         }
         let record: Option<Record> = db
-            .prepare("SELECT fingerprint, state, status, response, created_at FROM idempotency_records WHERE scope = ?1 AND key = ?2")
+            .prepare("SELECT fingerprint, state, response, created_at FROM idempotency_records WHERE scope = ?1 AND key = ?2")
             .bind(&[scope.into(), key.into()])?
             .first(None)
             .await?;
         let Some(record) = record else { continue };
         if record.fingerprint != fingerprint {
-            return Err(Problem::unprocessable(
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used with a different request body",
-            )
-            .into());
+            return Ok(Err(ClaimRefused::KeyReused));
         }
         if record.state == "done" {
-            return Ok(Claim::Replay { status: record.status.unwrap_or(200), body: record.response.unwrap_or_default() });
+            return Ok(Ok(Claim::Replay { body: record.response.unwrap_or_default() }));
         }
         if is_stale(&record.created_at, now) && take_over(db, scope, key, &record.created_at, now).await? {
-            return Ok(Claim::Owned);
+            return Ok(Ok(Claim::Owned));
         }
         Delay::from(WAIT_STEP).await;
     }
-    Err(Problem::conflict("idempotency_key_in_use", "a request with this Idempotency-Key is still being processed; retry shortly").into())
+    Ok(Err(ClaimRefused::InUse))
 }
 
 fn is_stale(claimed_at: &str, now: &str) -> bool {

@@ -9,6 +9,7 @@ pub mod coupons;
 pub mod customers;
 pub mod idempotency;
 pub mod locations;
+pub mod order_store;
 pub mod orders;
 
 use crate::http::error::ApiResult;

@@ -1,10 +1,13 @@
-//! The `orders` table (the Order document plus the columns it is listed by) and
-//! `order_locations` (which locations fulfil it).
+//! The `orders` table (the Order document, the columns it is listed by, and its
+//! revision), `order_locations` (which locations fulfil it) and `owed_effects` (what
+//! each order still owes the Durable Objects; see `omniedge::workflows::effects`).
 
 use super::documents;
 use crate::http::error::ApiResult;
-use omniedge::shared::ids::{CustomerId, LocationId, OrderId};
 use omniedge::sales::placement::Order;
+use omniedge::shared::ids::{CartId, CustomerId, LocationId, OrderId};
+use omniedge::workflows::effects::{Effect, OwedEffect};
+use omniedge::workflows::ports::StoredOrder;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -13,8 +16,8 @@ fn stamp(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// The statements that write a new order; run them in one batch.
-pub fn insert(db: &D1Database, order: &Order) -> ApiResult<Vec<D1PreparedStatement>> {
+/// The statements that write a new order at `revision`; run them in one batch.
+pub fn insert(db: &D1Database, order: &Order, revision: &str) -> ApiResult<Vec<D1PreparedStatement>> {
     let customer = order.customer_id.as_ref().map_or(JsValue::NULL, |c| c.as_str().into());
     let pickup = match &order.fulfilment {
         omniedge::sales::fulfilment::FulfilmentRequest::Pickup { location_id } => JsValue::from(location_id.as_str()),
@@ -23,8 +26,8 @@ pub fn insert(db: &D1Database, order: &Order) -> ApiResult<Vec<D1PreparedStateme
     let placed = stamp(&order.placed_at);
     let mut statements = vec![db
         .prepare(
-            "INSERT INTO orders (id, customer_id, cart_id, channel, status, pickup_location_id, body, created_at, updated_at)
-             VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7, ?7)",
+            "INSERT INTO orders (id, customer_id, cart_id, channel, status, pickup_location_id, body, created_at, updated_at, revision)
+             VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7, ?7, ?9)",
         )
         .bind(&[
             order.id.as_str().into(),
@@ -35,6 +38,7 @@ pub fn insert(db: &D1Database, order: &Order) -> ApiResult<Vec<D1PreparedStateme
             serde_json::to_string(order)?.into(),
             placed.into(),
             order.cart_id.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()),
+            revision.into(),
         ])?];
     for location in order.locations() {
         statements.push(
@@ -45,43 +49,103 @@ pub fn insert(db: &D1Database, order: &Order) -> ApiResult<Vec<D1PreparedStateme
     Ok(statements)
 }
 
-/// An order with whether its stock was committed yet.
-pub struct Stored {
-    pub order: Order,
-    pub stock_committed: bool,
-}
-
 #[derive(Deserialize)]
 struct Row {
     body: String,
-    stock_committed: u8,
+    revision: String,
 }
 
-pub async fn get(db: &D1Database, id: &OrderId) -> ApiResult<Option<Stored>> {
-    let row: Option<Row> =
-        db.prepare("SELECT body, stock_committed FROM orders WHERE id = ?1").bind(&[id.as_str().into()])?.first(None).await?;
-    row.map(|r| Ok(Stored { order: serde_json::from_str(&r.body)?, stock_committed: r.stock_committed == 1 })).transpose()
+#[derive(Deserialize)]
+struct OwedRow {
+    seq: i64,
+    effect: String,
 }
 
-pub async fn mark_committed(db: &D1Database, id: &OrderId) -> ApiResult<()> {
-    db.prepare("UPDATE orders SET stock_committed = 1 WHERE id = ?1").bind(&[id.as_str().into()])?.run().await?;
-    Ok(())
+/// An order with its revision and what it still owes, read in one round trip.
+pub async fn get(db: &D1Database, id: &OrderId) -> ApiResult<Option<StoredOrder>> {
+    let results = db
+        .batch(vec![
+            db.prepare("SELECT body, revision FROM orders WHERE id = ?1").bind(&[id.as_str().into()])?,
+            db.prepare("SELECT seq, effect FROM owed_effects WHERE order_id = ?1 ORDER BY seq").bind(&[id.as_str().into()])?,
+        ])
+        .await?;
+    let (Some(order), Some(owed)) = (results.first(), results.get(1)) else { return Ok(None) };
+    let Some(row) = order.results::<Row>()?.into_iter().next() else { return Ok(None) };
+    let owed = owed
+        .results::<OwedRow>()?
+        .into_iter()
+        .map(|r| Ok(OwedEffect { seq: r.seq, effect: serde_json::from_str(&r.effect)? }))
+        .collect::<ApiResult<_>>()?;
+    Ok(Some(StoredOrder { order: serde_json::from_str(&row.body)?, revision: row.revision, owed }))
 }
 
-/// Saves a status change unless someone else changed the order first; false then.
-pub async fn update_status(db: &D1Database, order: &Order, previous: &str) -> ApiResult<bool> {
-    let result = db
-        .prepare("UPDATE orders SET status = ?2, body = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?5")
+/// The statements that record `effects` as owed by `order`, if the order is at
+/// `revision` when they run (so a write that lost its race records nothing).
+pub fn owe(db: &D1Database, order: &OrderId, revision: &str, effects: &[Effect], now: &str) -> ApiResult<Vec<D1PreparedStatement>> {
+    effects
+        .iter()
+        .map(|effect| {
+            Ok(db
+                .prepare(
+                    "INSERT INTO owed_effects (order_id, effect, created_at)
+                     SELECT ?1, ?2, ?3 WHERE (SELECT revision FROM orders WHERE id = ?1) = ?4 RETURNING seq",
+                )
+                .bind(&[order.as_str().into(), serde_json::to_string(effect)?.into(), now.into(), revision.into()])?)
+        })
+        .collect()
+}
+
+/// The statement that moves an order to `revision` with its new status, unless it was
+/// written since `read` (or, `settled_only`, still owes effects).
+pub fn update(db: &D1Database, order: &Order, read: &str, revision: &str, settled_only: bool) -> ApiResult<D1PreparedStatement> {
+    let guard = if settled_only { " AND NOT EXISTS (SELECT 1 FROM owed_effects WHERE order_id = ?1)" } else { "" };
+    Ok(db
+        .prepare(format!("UPDATE orders SET status = ?2, body = ?3, updated_at = ?4, revision = ?5 WHERE id = ?1 AND revision = ?6{guard}"))
         .bind(&[
             order.id.as_str().into(),
             order.status.as_str().into(),
             serde_json::to_string(order)?.into(),
             crate::http::now_rfc3339().into(),
-            previous.into(),
-        ])?
+            revision.into(),
+            read.into(),
+        ])?)
+}
+
+/// The statement that drops what an order owed, once it is at `revision`.
+pub fn forgive(db: &D1Database, order: &OrderId, revision: &str) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare("DELETE FROM owed_effects WHERE order_id = ?1 AND (SELECT revision FROM orders WHERE id = ?1) = ?2")
+        .bind(&[order.as_str().into(), revision.into()])?)
+}
+
+/// Crosses off applied effects.
+pub async fn settled(db: &D1Database, order: &OrderId, seqs: &[i64]) -> ApiResult<()> {
+    db.prepare("DELETE FROM owed_effects WHERE order_id = ?1 AND seq IN (SELECT value FROM json_each(?2))")
+        .bind(&[order.as_str().into(), serde_json::to_string(seqs)?.into()])?
         .run()
         .await?;
-    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+    Ok(())
+}
+
+/// Orders that owe effects, oldest debt first.
+pub async fn owing(db: &D1Database, limit: u32) -> ApiResult<Vec<OrderId>> {
+    #[derive(Deserialize)]
+    struct Owing {
+        order_id: String,
+    }
+    let rows: Vec<Owing> = db
+        .prepare("SELECT order_id FROM owed_effects GROUP BY order_id ORDER BY MIN(seq) LIMIT ?1")
+        .bind(&[limit.into()])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().filter_map(|r| OrderId::parse(&r.order_id).ok()).collect())
+}
+
+/// Whether some order was placed from this cart.
+pub async fn exists_for_cart(db: &D1Database, cart: &CartId) -> ApiResult<bool> {
+    let row: Option<serde_json::Value> = db.prepare("SELECT 1 AS found FROM orders WHERE cart_id = ?1").bind(&[cart.as_str().into()])?.first(None).await?;
+    Ok(row.is_some())
 }
 
 /// A customer's orders from every channel, newest first, after the cursor `(created_at, id)`.
@@ -104,11 +168,6 @@ pub async fn open_pickups(db: &D1Database, location: &LocationId) -> ApiResult<V
         &[location.as_str().into()],
     )
     .await
-}
-
-/// Orders written by a placement that died before committing their stock.
-pub async fn uncommitted(db: &D1Database) -> ApiResult<Vec<Order>> {
-    documents(db, "SELECT body FROM orders WHERE stock_committed = 0 AND status <> 'cancelled' ORDER BY created_at LIMIT 100", &[]).await
 }
 
 /// One entry of a customer's timeline.

@@ -90,7 +90,7 @@ impl<'a> Route<'a> {
 }
 
 pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
-    if faults::requested(&req, env, "panic") {
+    if faults::requested(&req, env) == Some(faults::Fault::Panic) {
         panic!("injected fault: panic before routing");
     }
     let path = req.path();

@@ -1,17 +1,18 @@
-//! The stock Durable Object: one instance per SKU owns that SKU's `StockLedger`.
-//! Every command runs to completion without awaiting between reading and writing,
-//! so checks and changes are serial and their SQL writes commit together.
-//! An alarm drops lapsed holds at the next expiry.
+//! The stock Durable Object: one instance per SKU owns that SKU's `StockLedger` and
+//! what became of each order's units (`Commitment`, one row per order, so that every
+//! command on an order is idempotent). Every command runs to completion without
+//! awaiting between reading and writing, so checks and changes are serial and their SQL
+//! writes commit together. An alarm drops lapsed holds at the next expiry. Answers are
+//! typed: the value, or a `StockRefusal`.
 
 use chrono::{DateTime, Utc};
 use omniedge::inventory::adjustment::{AdjustmentReason, AdjustmentRecord};
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
-use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, StockChange, StockLedger};
-use omniedge::Problem;
+use omniedge::inventory::ledger::{Allocation, Commitment, CommitmentChange, HoldRef, LocationLevel, OrderRef, StockChange, StockError, StockLedger};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
-use crate::objects::protocol::{answer, internal, Outcome};
+use crate::objects::protocol::reply;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
 /// What the worker asks of a SKU's stock object.
@@ -32,6 +33,19 @@ pub enum StockCommand {
     HandOver { order: OrderRef },
     Restock { order: OrderRef },
 }
+
+/// Why the stock object refused a command; nothing changed.
+#[derive(Debug, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "refusal", rename_all = "snake_case")]
+pub enum StockRefusal {
+    #[error(transparent)]
+    Stock(#[from] StockError),
+    #[error("this Idempotency-Key was already used with a different request body")]
+    IdempotencyKeyReused,
+}
+
+/// What a command yields inside the object: its answer, a refusal, or a storage failure.
+type Outcome<T> = Result<Result<T, StockRefusal>>;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AdjustCommand {
@@ -98,8 +112,13 @@ impl DurableObject for StockObject {
                 record TEXT NOT NULL,
                 reply TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS adjustments_by_location ON adjustments (location_id, seq)",
+            // What became of each order's units: one row per order, kept after it is settled
+            // so that a late or repeated command finds it done.
+            "CREATE TABLE IF NOT EXISTS commitments (order_ref TEXT PRIMARY KEY, state TEXT NOT NULL)",
         ] {
-            sql.exec(ddl, None).expect("stock object schema");
+            if let Err(e) = sql.exec(ddl, None) {
+                worker::console_error!("stock object schema: {e}");
+            }
         }
         Self { state, sql, ledger: RefCell::new(None), alarm_at: Cell::new(None) }
     }
@@ -108,24 +127,26 @@ impl DurableObject for StockObject {
         let command: StockCommand = serde_json::from_slice(&req.bytes().await?)?;
         let now = Utc::now();
         let response = match command {
-            StockCommand::View => answer(self.view(now)),
-            StockCommand::Adjust(cmd) => answer(self.adjust(cmd, now)),
+            StockCommand::View => reply(self.view(now).map(Ok::<_, StockRefusal>)),
+            StockCommand::Adjust(cmd) => reply(self.adjust(cmd, now)),
             StockCommand::ListAdjustments { location_id, limit, before } => {
-                answer(self.list_adjustments(location_id.as_ref(), limit, before))
+                reply(self.list_adjustments(location_id.as_ref(), limit, before).map(Ok::<_, StockRefusal>))
             }
-            StockCommand::ViewFor { reference } => answer(self.view_for(&reference, now)),
+            StockCommand::ViewFor { reference } => reply(self.view_for(&reference, now).map(Ok::<_, StockRefusal>)),
             StockCommand::HoldAnywhere { reference, quantity, eligible, expires_at } => {
-                answer(self.change(now, |l| Ok(l.hold_anywhere(&reference, quantity, &eligible, now, expires_at)?)))
+                reply(self.change(now, |l| l.hold_anywhere(&reference, quantity, &eligible, now, expires_at)))
             }
             StockCommand::Hold { reference, allocations, expires_at } => {
-                answer(self.change(now, |l| Ok(l.hold(&reference, &allocations, now, expires_at)?)))
+                reply(self.change(now, |l| l.hold(&reference, &allocations, now, expires_at)))
             }
-            StockCommand::Release { reference } => answer(self.change(now, |l| Ok(l.release(&reference)))),
+            StockCommand::Release { reference } => reply(self.change(now, |l| Ok(l.release(&reference)))),
             StockCommand::Commit { order, hold, allocations } => {
-                answer(self.change(now, |l| Ok(l.commit(&order, &hold, &allocations, now)?)))
+                reply(self.on_commitment(&order, now, |l, prior| l.commit(prior, &hold, &allocations, now)).map(|outcome| {
+                    outcome.and_then(|settled| settled.map_or(Ok(()), |c| c.answer()).map_err(StockRefusal::from))
+                }))
             }
-            StockCommand::HandOver { order } => answer(self.change(now, |l| Ok(l.hand_over(&order)?))),
-            StockCommand::Restock { order } => answer(self.change(now, |l| Ok(l.restock(&order)?))),
+            StockCommand::HandOver { order } => reply(self.on_commitment(&order, now, |l, prior| l.hand_over(&order, prior)).map(|o| o.map(drop))),
+            StockCommand::Restock { order } => reply(self.on_commitment(&order, now, |l, prior| l.restock(&order, prior)).map(|o| o.map(drop))),
         };
         self.schedule_expiry().await?;
         response
@@ -144,6 +165,14 @@ impl DurableObject for StockObject {
     }
 }
 
+/// The stored ledger, and the commitments ledgers written before they became rows.
+#[derive(Deserialize)]
+struct StoredLedger {
+    #[serde(flatten)]
+    ledger: StockLedger,
+    #[serde(default)]
+    commitments: std::collections::BTreeMap<String, Vec<Allocation>>,
+}
 
 impl StockObject {
     fn load(&self) -> Result<StockLedger> {
@@ -155,10 +184,18 @@ impl StockObject {
             body: String,
         }
         let rows: Vec<Row> = self.sql.exec("SELECT body FROM ledger WHERE id = 1", None)?.to_array()?;
-        Ok(match rows.first() {
-            Some(row) => serde_json::from_str(&row.body)?,
-            None => StockLedger::default(),
-        })
+        let Some(row) = rows.first() else { return Ok(StockLedger::default()) };
+        let stored: StoredLedger = serde_json::from_str(&row.body)?;
+        if !stored.commitments.is_empty() {
+            // First touch of a ledger from before commitments were rows: move them, in
+            // the same synchronous step as saving the ledger without them.
+            for (order, allocations) in stored.commitments {
+                let state = serde_json::to_string(&Commitment::Committed { allocations })?;
+                self.sql.exec("INSERT OR IGNORE INTO commitments (order_ref, state) VALUES (?, ?)", vec![order.into(), state.into()])?;
+            }
+            self.save(&stored.ledger)?;
+        }
+        Ok(stored.ledger)
     }
 
     fn save(&self, ledger: &StockLedger) -> Result<()> {
@@ -183,24 +220,54 @@ impl StockObject {
         }
     }
 
-    fn view(&self, now: DateTime<Utc>) -> Outcome<Vec<LocationLevel>> {
-        let ledger = self.load().map_err(|e| internal("stock object", e))?;
+    fn view(&self, now: DateTime<Utc>) -> Result<Vec<LocationLevel>> {
+        let ledger = self.load()?;
         let view = ledger.view(now);
         *self.ledger.borrow_mut() = Some(ledger);
         Ok(view)
     }
 
     /// Applies one change to the ledger and saves it; nothing is saved when it is refused.
-    fn change<T>(&self, now: DateTime<Utc>, apply: impl FnOnce(&mut StockLedger) -> Outcome<T>) -> Outcome<T> {
-        let mut ledger = self.load().map_err(|e| internal("stock object", e))?;
+    fn change<T>(&self, now: DateTime<Utc>, apply: impl FnOnce(&mut StockLedger) -> std::result::Result<T, StockError>) -> Outcome<T> {
+        let mut ledger = self.load()?;
         ledger.expire_holds(now);
-        let outcome = apply(&mut ledger)?;
-        self.save(&ledger).map_err(|e| internal("stock object", e))?;
-        Ok(outcome)
+        match apply(&mut ledger) {
+            Ok(outcome) => {
+                self.save(&ledger)?;
+                Ok(Ok(outcome))
+            }
+            Err(refused) => Ok(Err(refused.into())),
+        }
     }
 
-    fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Outcome<Vec<LocationLevel>> {
-        let own = self.load().map_err(|e| internal("stock object", e))?.holds_of(reference, now);
+    /// Applies a command on an order's units: the ledger and the order's commitment row
+    /// change together. Answers what became of the units.
+    fn on_commitment(&self, order: &OrderRef, now: DateTime<Utc>, apply: impl FnOnce(&mut StockLedger, Option<&Commitment>) -> CommitmentChange) -> Outcome<Option<Commitment>> {
+        #[derive(Deserialize)]
+        struct Row {
+            state: String,
+        }
+        let rows: Vec<Row> = self.sql.exec("SELECT state FROM commitments WHERE order_ref = ?", vec![order.0.as_str().into()])?.to_array()?;
+        let prior: Option<Commitment> = rows.first().map(|r| serde_json::from_str(&r.state)).transpose()?;
+        let mut next = None;
+        let outcome = self.change(now, |l| {
+            next = apply(l, prior.as_ref())?;
+            Ok(())
+        })?;
+        if let Err(refused) = outcome {
+            return Ok(Err(refused));
+        }
+        if let Some(state) = &next {
+            self.sql.exec(
+                "INSERT INTO commitments (order_ref, state) VALUES (?, ?) ON CONFLICT(order_ref) DO UPDATE SET state = excluded.state",
+                vec![order.0.as_str().into(), serde_json::to_string(state)?.into()],
+            )?;
+        }
+        Ok(Ok(next.or(prior)))
+    }
+
+    fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Result<Vec<LocationLevel>> {
+        let own = self.load()?.holds_of(reference, now);
         Ok(self
             .view(now)?
             .into_iter()
@@ -214,12 +281,23 @@ impl StockObject {
     }
 
     fn adjust(&self, cmd: AdjustCommand, now: DateTime<Utc>) -> Outcome<AdjustReply> {
-        if let Some(reply) = self.replay(&cmd.idempotency_key, &cmd.fingerprint)? {
-            return Ok(reply);
+        match self.replay(&cmd.idempotency_key, &cmd.fingerprint)? {
+            Ok(Some(reply)) => return Ok(Ok(reply)),
+            Err(refused) => return Ok(Err(refused)),
+            Ok(None) => {}
         }
-        let mut ledger = self.load().map_err(|e| internal("stock object", e))?;
-        let adjusted = ledger.adjust(&cmd.location_id, cmd.change, now)?;
-        let level = ledger.view(now).into_iter().find(|l| l.location_id == cmd.location_id).expect("adjusted location is in the ledger");
+        let mut ledger = self.load()?;
+        let adjusted = match ledger.adjust(&cmd.location_id, cmd.change, now) {
+            Ok(adjusted) => adjusted,
+            Err(refused) => return Ok(Err(refused.into())),
+        };
+        let level = ledger.view(now).into_iter().find(|l| l.location_id == cmd.location_id).unwrap_or(LocationLevel {
+            location_id: cmd.location_id.clone(),
+            on_hand: 0,
+            held: 0,
+            available: 0,
+            committed: 0,
+        });
         let record = AdjustmentRecord {
             id: cmd.adjustment_id,
             sku: cmd.sku,
@@ -236,23 +314,20 @@ impl StockObject {
         let body = serde_json::to_string(&Adjusted {
             stock: LevelNow { location_id: level.location_id, on_hand: level.on_hand, held: level.held, available: level.available },
             adjustment: record.clone(),
-        })
-        .map_err(|_| Problem::internal())?;
+        })?;
         // No await between here and the end: both writes commit together.
-        self.save(&ledger).map_err(|e| internal("stock object", e))?;
-        self.sql
-            .exec(
-                "INSERT INTO adjustments (idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?)",
-                vec![
-                    cmd.idempotency_key.into(),
-                    cmd.fingerprint.into(),
-                    cmd.location_id.as_str().into(),
-                    serde_json::to_string(&record).map_err(|_| Problem::internal())?.into(),
-                    body.clone().into(),
-                ],
-            )
-            .map_err(|e| internal("stock object", e))?;
-        Ok(AdjustReply { replayed: false, body })
+        self.save(&ledger)?;
+        self.sql.exec(
+            "INSERT INTO adjustments (idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?)",
+            vec![
+                cmd.idempotency_key.into(),
+                cmd.fingerprint.into(),
+                cmd.location_id.as_str().into(),
+                serde_json::to_string(&record)?.into(),
+                body.clone().into(),
+            ],
+        )?;
+        Ok(Ok(AdjustReply { replayed: false, body }))
     }
 
     /// The first answer for an idempotency key, or a refusal if the body differs.
@@ -262,22 +337,15 @@ impl StockObject {
             fingerprint: String,
             reply: String,
         }
-        let rows: Vec<Row> = self
-            .sql
-            .exec("SELECT fingerprint, reply FROM adjustments WHERE idempotency_key = ?", vec![key.into()])
-            .and_then(|c| c.to_array())
-            .map_err(|e| internal("stock object", e))?;
-        match rows.into_iter().next() {
+        let rows: Vec<Row> = self.sql.exec("SELECT fingerprint, reply FROM adjustments WHERE idempotency_key = ?", vec![key.into()])?.to_array()?;
+        Ok(match rows.into_iter().next() {
             None => Ok(None),
             Some(row) if row.fingerprint == fingerprint => Ok(Some(AdjustReply { replayed: true, body: row.reply })),
-            Some(_) => Err(Problem::unprocessable(
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used with a different request body",
-            )),
-        }
+            Some(_) => Err(StockRefusal::IdempotencyKeyReused),
+        })
     }
 
-    fn list_adjustments(&self, location: Option<&LocationId>, limit: u32, before: Option<i64>) -> Outcome<AdjustmentPage> {
+    fn list_adjustments(&self, location: Option<&LocationId>, limit: u32, before: Option<i64>) -> Result<AdjustmentPage> {
         #[derive(Deserialize)]
         struct Row {
             seq: i64,
@@ -294,16 +362,12 @@ impl StockObject {
                 vec![before.into(), (limit as i64 + 1).into()],
             ),
         };
-        let mut rows: Vec<Row> = cursor.and_then(|c| c.to_array()).map_err(|e| internal("stock object", e))?;
+        let mut rows: Vec<Row> = cursor?.to_array()?;
         let next_cursor = (rows.len() > limit as usize).then(|| {
             rows.truncate(limit as usize);
             rows.last().map(|r| r.seq.to_string()).unwrap_or_default()
         });
-        let items = rows
-            .iter()
-            .map(|r| serde_json::from_str(&r.record))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| Problem::internal())?;
+        let items = rows.iter().map(|r| serde_json::from_str(&r.record)).collect::<std::result::Result<_, _>>()?;
         Ok(AdjustmentPage { items, next_cursor })
     }
 }

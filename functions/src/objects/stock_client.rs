@@ -1,13 +1,16 @@
-//! Calls a SKU's stock Durable Object: sends a `StockCommand`, returns its typed
-//! answer, or passes the object's problem (e.g. `below_held`) through unchanged.
+//! Calls a SKU's stock Durable Object: sends a `StockCommand` and gets its typed answer
+//! or `StockRefusal`. `StockClient` serves the HTTP handlers (a refusal becomes the
+//! caller's problem); `StockObjects` is the workflows' stock port over the same objects.
 
-use crate::objects::protocol;
 use crate::http::error::ApiResult;
-use crate::objects::stock::{AdjustCommand, AdjustReply, AdjustmentPage, StockCommand};
-use omniedge::shared::ids::{LocationId, Sku};
+use crate::http::faults::Fault;
+use crate::objects::protocol::request;
+use crate::objects::stock::{AdjustCommand, AdjustReply, AdjustmentPage, StockCommand, StockRefusal};
 use chrono::{DateTime, Utc};
+use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, StockError};
+use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
-use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef};
+use omniedge::workflows::ports::{PortError, StockPort, Unavailable};
 use serde::de::DeserializeOwned;
 use worker::{Env, Stub};
 
@@ -21,7 +24,7 @@ impl StockClient {
     }
 
     async fn call<T: DeserializeOwned>(&self, command: &StockCommand) -> ApiResult<T> {
-        protocol::call(&self.stub, command).await
+        Ok(request::<_, T, StockRefusal>(&self.stub, command).await??)
     }
 
     pub async fn view(&self) -> ApiResult<Vec<LocationLevel>> {
@@ -46,27 +49,67 @@ impl StockClient {
         self.call(&StockCommand::HoldAnywhere { reference: reference.clone(), quantity, eligible, expires_at }).await
     }
 
-    pub async fn hold(&self, reference: &HoldRef, allocations: Vec<Allocation>, expires_at: DateTime<Utc>) -> ApiResult<()> {
-        self.call(&StockCommand::Hold { reference: reference.clone(), allocations, expires_at }).await
-    }
-
     pub async fn release(&self, reference: &HoldRef) -> ApiResult<u32> {
         self.call(&StockCommand::Release { reference: reference.clone() }).await
     }
 
-    pub async fn commit(&self, order: &OrderRef, hold: &HoldRef, allocations: Vec<Allocation>) -> ApiResult<()> {
-        self.call(&StockCommand::Commit { order: order.clone(), hold: hold.clone(), allocations }).await
-    }
-
-    pub async fn hand_over(&self, order: &OrderRef) -> ApiResult<Vec<Allocation>> {
-        self.call(&StockCommand::HandOver { order: order.clone() }).await
-    }
-
-    pub async fn restock(&self, order: &OrderRef) -> ApiResult<Vec<Allocation>> {
-        self.call(&StockCommand::Restock { order: order.clone() }).await
-    }
-
     pub async fn list_adjustments(&self, location_id: Option<LocationId>, limit: u32, before: Option<i64>) -> ApiResult<AdjustmentPage> {
         self.call(&StockCommand::ListAdjustments { location_id, limit, before }).await
+    }
+}
+
+/// The workflows' stock port: one object per SKU, addressed by name.
+pub struct StockObjects<'a> {
+    pub env: &'a Env,
+    /// A failure the tests asked this request to suffer (see `http::faults`).
+    pub fault: Option<Fault>,
+}
+
+impl StockObjects<'_> {
+    async fn send<T: DeserializeOwned>(&self, sku: &Sku, command: StockCommand) -> Result<T, PortError<StockError>> {
+        let stub = StockClient::for_sku(self.env, sku).map_err(|e| Unavailable(format!("stock object of {sku}: {}", e.0.detail)))?.stub;
+        match request::<_, T, StockRefusal>(&stub, &command).await? {
+            Ok(value) => Ok(value),
+            Err(StockRefusal::Stock(refused)) => Err(PortError::Refused(refused)),
+            Err(other) => Err(PortError::Unavailable(Unavailable(format!("stock object of {sku} refused: {other}")))),
+        }
+    }
+}
+
+/// A stock call that is never refused by the domain.
+fn answered<T>(outcome: Result<T, PortError<StockError>>) -> Result<T, Unavailable> {
+    outcome.map_err(|e| match e {
+        PortError::Unavailable(u) => u,
+        PortError::Refused(r) => Unavailable(format!("unexpected refusal: {r}")),
+    })
+}
+
+impl StockPort for StockObjects<'_> {
+    async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable> {
+        answered(self.send(sku, StockCommand::ViewFor { reference: hold.clone() }).await)
+    }
+
+    async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
+        self.send::<()>(sku, StockCommand::Hold { reference: hold.clone(), allocations: allocations.to_vec(), expires_at }).await?;
+        if self.fault == Some(Fault::AfterReserve) {
+            panic!("injected fault: placement died after reserving stock");
+        }
+        Ok(())
+    }
+
+    async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable> {
+        answered(self.send::<u32>(sku, StockCommand::Release { reference: hold.clone() }).await).map(drop)
+    }
+
+    async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>> {
+        self.send(sku, StockCommand::Commit { order: order.clone(), hold: hold.clone(), allocations: allocations.to_vec() }).await
+    }
+
+    async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {
+        self.send(sku, StockCommand::HandOver { order: order.clone() }).await
+    }
+
+    async fn restock(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {
+        self.send(sku, StockCommand::Restock { order: order.clone() }).await
     }
 }

@@ -1,0 +1,3 @@
+//! Work off the request path: the cron's sweeper.
+
+pub mod sweeper;
