@@ -15,6 +15,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+if ! cargo clippy --version >/dev/null 2>&1; then
+  step "adding clippy"
+  rustup component add clippy
+fi
+
 if ! worker-build --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then
   step "installing worker-build $WORKER_BUILD_VERSION (about 5 minutes on 2 cores)"
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked

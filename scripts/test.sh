@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: the domain's unit tests (native), the wasm parity tests (the domain
-# compiled to wasm32, run by wasm-bindgen-test-runner under Node), then the end-to-end
-# tests against the Worker in workerd (wrangler dev, fresh local D1 and Durable Objects).
+# Runs every test: clippy (warnings are errors), the domain's unit tests and the crash
+# simulation (native), the wasm parity tests (the domain compiled to wasm32, run by
+# wasm-bindgen-test-runner under Node), then the end-to-end tests against the Worker in
+# workerd (wrangler dev, fresh local D1 and Durable Objects).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$ROOT/scripts/server.sh"
@@ -9,8 +10,12 @@ cd "$ROOT"
 
 bash scripts/setup.sh
 
-echo "==> unit tests (native)"
-cargo test -p omniedge
+echo "==> lints (clippy, warnings are errors)"
+cargo clippy -p omniedge --all-targets -- -D warnings
+cargo clippy -p omniedge-functions --target wasm32-unknown-unknown -- -D warnings
+
+echo "==> unit tests and the crash simulation (native, ${SIMULATION_SEEDS:=10000} seeds)"
+SIMULATION_SEEDS=$SIMULATION_SEEDS cargo test -p omniedge
 
 echo "==> wasm parity tests (wasm32 under Node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

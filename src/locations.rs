@@ -98,8 +98,6 @@ impl Location {
     }
 }
 
-/// Validated free-text fields shared by locations and products.
-
 #[cfg(test)]
 mod tests {
     use super::*;

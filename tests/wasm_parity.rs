@@ -4,6 +4,9 @@
 //! targets: 32-bit usize, float formatting and trigonometry, decimal arithmetic, large
 //! JSON integers and time arithmetic.
 
+// Tests may unwrap: a panic there is a failed test, with its message.
+#![allow(clippy::unwrap_used)]
+
 use chrono::{DateTime, Duration, Utc};
 use omniedge::inventory::availability::{sku_stock, StockQuery};
 use omniedge::shared::geo::Position;

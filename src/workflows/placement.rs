@@ -109,7 +109,7 @@ pub async fn place<P: Ports>(ports: &P, request: PlacementRequest) -> Result<Pla
     };
     if let Claim::Replay(order) = claim {
         settle_order(ports, &order.id).await?;
-        return Ok(Placed::Replayed(order));
+        return Ok(Placed::Replayed(*order));
     }
     let key = request.claim.clone();
     match place_claimed(ports, request).await {

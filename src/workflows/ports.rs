@@ -71,7 +71,7 @@ pub enum Claim {
     /// This placement owns the key: it writes the answer with the order, or abandons the key.
     Owned,
     /// An earlier placement with this key and body finished: its order.
-    Replay(Order),
+    Replay(Box<Order>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -90,7 +90,7 @@ struct Row {
 
 enum ClaimState {
     Pending { fingerprint: String },
-    Done { fingerprint: String, order: Order },
+    Done { fingerprint: String, order: Box<Order> },
 }
 
 #[derive(Default)]
@@ -383,7 +383,7 @@ impl OrderStore for World {
                 d1.owe(&order.id, owed);
                 d1.claims.insert(
                     (claim.scope.clone(), claim.key.clone()),
-                    ClaimState::Done { fingerprint: claim.fingerprint.clone(), order: order.clone() },
+                    ClaimState::Done { fingerprint: claim.fingerprint.clone(), order: Box::new(order.clone()) },
                 );
                 Ok(d1.stored(&order.id).expect("just inserted"))
             })

@@ -101,7 +101,7 @@ async fn hold_line(env: &Env, cart: &Cart, sku: Sku, quantity: PositiveQuantity,
     let held_at = stock
         .hold_anywhere(&cart.hold_ref(), quantity, eligible.to_vec(), expires_at)
         .await
-        .map_err(|e| crate::http::error::ApiError(e.0.with("sku", &sku)))?;
+        .map_err(|e| ApiError(e.0.with("sku", &sku)))?;
     Ok(CartLine { sku, quantity, held_at: Some(held_at), hold_expires_at: Some(expires_at) })
 }
 

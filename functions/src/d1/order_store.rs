@@ -76,7 +76,7 @@ impl OrderStore for D1OrderStore {
         let now = crate::http::now_rfc3339();
         match idempotency::claim(&self.db, &key.scope, &key.key, &key.fingerprint, &now).await.or_unavailable()? {
             Ok(idempotency::Claim::Owned) => Ok(Claim::Owned),
-            Ok(idempotency::Claim::Replay { body }) => Ok(Claim::Replay(serde_json::from_str(&body).or_unavailable()?)),
+            Ok(idempotency::Claim::Replay { body }) => Ok(Claim::Replay(Box::new(serde_json::from_str(&body).or_unavailable()?))),
             Err(refused) => Err(PortError::Refused(refused)),
         }
     }

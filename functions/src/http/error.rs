@@ -15,7 +15,7 @@ use worker::{Headers, Response};
 #[derive(Debug)]
 pub struct ApiError(pub Problem);
 
-pub type ApiResult<T> = std::result::Result<T, ApiError>;
+pub type ApiResult<T> = Result<T, ApiError>;
 
 impl From<Problem> for ApiError {
     fn from(p: Problem) -> Self {

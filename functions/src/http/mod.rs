@@ -86,7 +86,7 @@ impl Query {
     }
 }
 
-pub fn invalid_query(detail: String) -> crate::http::error::ApiError {
+pub fn invalid_query(detail: String) -> error::ApiError {
     Problem::bad_request("invalid_query", detail).into()
 }
 
