@@ -313,6 +313,21 @@ impl StockLedger {
         Ok(location)
     }
 
+    /// Every location's counts as `reference` sees them: what it holds itself counts as
+    /// available to it (a basket being ordered may use its own holds).
+    pub fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Vec<LocationLevel> {
+        let own = self.holds_of(reference, now);
+        self.view(now)
+            .into_iter()
+            .map(|mut level| {
+                let mine: u32 = own.iter().filter(|a| a.location_id == level.location_id).map(|a| a.quantity.get()).sum();
+                level.held -= mine;
+                level.available += mine;
+                level
+            })
+            .collect()
+    }
+
     /// Units `reference` holds at each location right now.
     pub fn holds_of(&self, reference: &HoldRef, now: DateTime<Utc>) -> Vec<Allocation> {
         self.live_holds(now)

@@ -235,22 +235,7 @@ fn refused<T, E>(outcome: Result<Result<T, E>, Unavailable>) -> Result<T, PortEr
 impl StockPort for World {
     async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable> {
         let now = self.now();
-        self.call(|| format!("levels_for {sku} {hold:?}"), || {
-            self.with_stock(sku, |s| {
-                let own = s.ledger.holds_of(hold, now);
-                s.ledger
-                    .view(now)
-                    .into_iter()
-                    .map(|mut level| {
-                        let mine: u32 = own.iter().filter(|a| a.location_id == level.location_id).map(|a| a.quantity.get()).sum();
-                        level.held -= mine;
-                        level.available += mine;
-                        level
-                    })
-                    .collect()
-            })
-        })
-        .await
+        self.call(|| format!("levels_for {sku} {hold:?}"), || self.with_stock(sku, |s| s.ledger.view_for(hold, now))).await
     }
 
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {

@@ -267,17 +267,10 @@ impl StockObject {
     }
 
     fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Result<Vec<LocationLevel>> {
-        let own = self.load()?.holds_of(reference, now);
-        Ok(self
-            .view(now)?
-            .into_iter()
-            .map(|mut level| {
-                let mine: u32 = own.iter().filter(|a| a.location_id == level.location_id).map(|a| a.quantity.get()).sum();
-                level.held -= mine;
-                level.available += mine;
-                level
-            })
-            .collect())
+        let ledger = self.load()?;
+        let view = ledger.view_for(reference, now);
+        *self.ledger.borrow_mut() = Some(ledger);
+        Ok(view)
     }
 
     fn adjust(&self, cmd: AdjustCommand, now: DateTime<Utc>) -> Outcome<AdjustReply> {
