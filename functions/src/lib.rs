@@ -1,6 +1,8 @@
-//! omniedge's edge functions: the Worker that binds the domain (the `omniedge` crate)
-//! to HTTP routes, the per-SKU stock Durable Object and D1. Handlers here are thin:
-//! parse input into domain types, call the domain, and map errors in `error.rs`.
+//! omniedge's edge functions: the Worker that binds the domain and its workflows (the
+//! `omniedge` crate) to HTTP (`http`, `api`), the stock and cart Durable Objects
+//! (`objects`), D1 (`d1`), the workflows' ports (`ports`) and the cron (`jobs`).
+//! Handlers are thin: parse input into domain types, authorize, call a workflow or a
+//! store, answer; every error becomes a problem document in `http/error.rs`.
 
 mod api;
 mod config;
