@@ -157,8 +157,9 @@ function mediaType(response) {
 /**
  * Checks a fetch `Response` to `method path` against the documented operation: the status
  * must be documented (exactly, else `4XX`-style, else `default`), the content type must be
- * the documented one and the JSON body must match its schema. Reads a clone, so the
- * caller can still read the body. Returns the parsed body, or null when none is documented.
+ * the documented one and the JSON body must match its schema; a problem document must
+ * also agree with the response (see `checkProblemMembers`). Reads a clone, so the caller
+ * can still read the body. Returns the parsed body, or null when none is documented.
  */
 export async function checkResponse(method, path, response) {
   const where = `${method.toUpperCase()} ${path} -> ${response.status}`;
@@ -182,7 +183,18 @@ export async function checkResponse(method, path, response) {
     const documented = Object.keys(content).join(", ");
     throw new Error(`${where}: content type ${JSON.stringify(type)} is not documented (documented: ${documented})`);
   }
-  return checkJson(where, text, `${documented.ptr}${pointer("content", type, "schema")}`);
+  const body = checkJson(where, text, `${documented.ptr}${pointer("content", type, "schema")}`);
+  if (type === "application/problem+json") checkProblemMembers(where, response.status, body);
+  return body;
+}
+
+const PROBLEM_TYPE_BASE = "https://omniedge.dev/problems/";
+
+/** What the schema cannot say of a problem: its `status` is the HTTP status, its `type` follows its `code`. */
+function checkProblemMembers(where, status, body) {
+  if (body.status !== status) throw new Error(`${where}: the problem says status ${body.status}`);
+  const type = PROBLEM_TYPE_BASE + body.code.replaceAll("_", "-");
+  if (body.type !== type) throw new Error(`${where}: the problem's type ${body.type} does not follow its code (${type})`);
 }
 
 /**
@@ -198,7 +210,7 @@ export async function checkProblem(method, path, response) {
   }
   const schema = response.status === 405 ? "MethodNotAllowedProblem" : "Problem";
   const body = checkJson(where, await response.clone().text(), pointer("components", "schemas", schema));
-  if (body.status !== response.status) throw new Error(`${where}: the problem says status ${body.status}`);
+  checkProblemMembers(where, response.status, body);
   return body;
 }
 
