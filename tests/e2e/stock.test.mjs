@@ -270,7 +270,11 @@ describe("style lookup (the QR code on the box)", () => {
     ], "by color then size; only locations with stock, nearest first");
     const blue = answer.variants.find((v) => v.sku === scanned);
     assert.deepEqual([blue.color, blue.size, Number(blue.price.amount), blue.price.currency], ["blue", "10.5", 109.95, "EUR"]);
-    assert.ok(answer.variants.flatMap((v) => v.locations).every((l) => l.available > 0 && l.distance_km >= 0));
+    const km = { [near]: 1, [far]: 5 };
+    for (const l of answer.variants.flatMap((v) => v.locations)) {
+      assert.ok(l.available > 0, `${l.location_id} is listed only with stock`);
+      assert.ok(Math.abs(l.distance_km - km[l.location_id]) < 0.01, `${l.location_id}: distance_km ${l.distance_km}`);
+    }
 
     const close = expectStatus(await call("GET", `/v1/stock/${scanned}/style?${nearQuery(ORIGIN)}&radius_km=2`), 200);
     assert.deepEqual(close.variants.map((v) => [v.available, ids(v.locations)]), [[2, [near]], [1, [near]], [4, [near]], [0, []], [0, []]]);
