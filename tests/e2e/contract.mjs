@@ -91,6 +91,30 @@ export function documentedOperations() {
   );
 }
 
+/** The document's verdict on a JSON request body for `method path`: [] when it accepts it, else why not. */
+export function requestBodyErrors(method, path, body) {
+  const operation = findOperation(method, path);
+  const requestBody = deref(`${operation.ptr}/requestBody`);
+  return verdict(`${requestBody.ptr}${pointer("content", "application/json", "schema")}`, body);
+}
+
+/** The document's verdict on the value of query parameter `name` of `method path`. */
+export function parameterErrors(method, path, name, value) {
+  const operation = findOperation(method, path);
+  const params = [
+    ...(openapi.paths[operation.template].parameters ?? []).map((_, i) => pointer("paths", operation.template, "parameters", i)),
+    ...(at(operation.ptr).parameters ?? []).map((_, i) => `${operation.ptr}${pointer("parameters", i)}`),
+  ].map(deref);
+  const param = params.find(({ node }) => node.in === "query" && node.name === name);
+  if (!param) throw new Error(`${method} ${path}: no query parameter ${name} is documented`);
+  return verdict(`${param.ptr}/schema`, value);
+}
+
+function verdict(schemaPtr, value) {
+  const validate = validator(schemaPtr);
+  return validate(value) ? [] : validate.errors.map(describe);
+}
+
 /** The path part of `/v1/x?y` or `http://host/v1/x?y`. */
 function pathname(path) {
   return /^https?:\/\//.test(path) ? new URL(path).pathname : path.split(/[?#]/)[0];
