@@ -1,6 +1,7 @@
 // Contract checks for the end-to-end tests: every answer the worker gives is checked
 // against schemas/openapi.json (the OpenAPI 3.1 document it also serves) with Ajv, so
-// a drift between the worker and its documented contract fails the tests.
+// a drift between the worker and its documented contract fails the tests; and the
+// document's verdict on a request body or query parameter, for the agreement suite.
 // `node tests/e2e/contract.mjs` checks the document itself: valid JSON, every $ref
 // resolves, every schema compiles in strict mode.
 

@@ -1,12 +1,15 @@
 // The routes against the OpenAPI document: every documented operation is served (no
 // 404 not_found, no 405), every documented path refuses the methods it does not document
-// with 405 and an Allow header listing exactly the documented ones, paths the document
-// does not know are 404 not_found, and the document the worker serves is the one the
-// tests check against. Every answer here also goes through the contract check (`call`).
+// with 405 and an Allow header listing exactly the documented ones (also methods outside
+// the common five: WebDAV, QUERY, PURGE, HEAD, whatever token reaches the worker, sent
+// on a raw socket as written), paths the document does not know are 404 not_found, and
+// the document the worker serves is the one the tests check against. Every answer here
+// also goes through the contract check (`call`, `checkProblem`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { documentedOperations, openapi } from "./contract.mjs";
-import { expectProblem, expectStatus, call, uid } from "./api.mjs";
+import { connect } from "node:net";
+import { checkProblem, documentedOperations, openapi } from "./contract.mjs";
+import { ADMIN, BASE, call, expectProblem, expectStatus, uid } from "./api.mjs";
 
 const METHODS = ["GET", "PUT", "POST", "DELETE", "PATCH"];
 const operations = documentedOperations();
@@ -59,6 +62,67 @@ test("every documented path refuses undocumented methods with 405 and the docume
     }
   }
   assert.deepEqual(wrong, [], "wrong methods not answered 405 with the documented Allow");
+});
+
+/**
+ * Sends `method path` on a socket exactly as written (fetch forbids TRACE and upper-cases
+ * some tokens, node:http upper-cases all) and answers a fetch `Response`.
+ */
+function rawRequest(method, path) {
+  const { hostname, port } = new URL(BASE);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.end(`${method} ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${ADMIN}\r\nConnection: close\r\n\r\n`);
+    });
+    const chunks = [];
+    socket.on("data", (chunk) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const [head, ...rest] = text.split("\r\n\r\n");
+      const [statusLine, ...lines] = head.split("\r\n");
+      const headers = new Headers(lines.map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]));
+      const status = Number(statusLine.split(" ")[1]);
+      resolve(new Response(method === "HEAD" ? null : rest.join("\r\n\r\n"), { status, headers }));
+    });
+  });
+}
+
+const allowOf = (response) => (response.headers.get("allow") ?? "").split(",").map((m) => m.trim()).filter(Boolean).sort();
+
+test("methods beyond the common five are 405 with the documented Allow, never served as GET", async () => {
+  // Tokens workerd passes on to the worker; HEAD's answer has no body.
+  const tokens = ["QUERY", "PROPFIND", "SEARCH", "COPY", "LOCK", "UNLOCK", "PURGE", "MKCOL", "MOVE", "REPORT", "OPTIONS", "TRACE", "HEAD"];
+  const wrong = [];
+  for (const template of templates) {
+    const path = concrete(template);
+    const allowed = documentedMethods(path);
+    for (const method of tokens) {
+      const response = await rawRequest(method, path);
+      if (response.status !== 405 || allowOf(response).join() !== allowed.join()) {
+        wrong.push(`${method} ${template} -> ${response.status}, Allow: ${allowOf(response)} (documented: ${allowed})`);
+        continue;
+      }
+      if (method === "HEAD") continue;
+      const problem = await checkProblem(method, path, response);
+      if ([...problem.allow].sort().join() !== allowed.join()) wrong.push(`${method} ${template}: allow ${problem.allow}`);
+    }
+  }
+  assert.deepEqual(wrong, [], "methods served or not answered 405 with the documented Allow");
+});
+
+test("method tokens are case-sensitive and unknown ones are never served", async () => {
+  // workerd answers 501 to tokens it does not know before the worker sees them; any that
+  // reached the worker would be 405 like the rest. Lower-case `get` is not GET (RFC 9110).
+  const cart = `placeholder-cart-${uid()}`;
+  const cases = [["get", "/v1/health"], ["Get", "/v1/locations"], ["patch", `/v1/carts/${cart}`], ["FOO", "/v1/health"], ["BREW", "/v1/locations"]];
+  const served = [];
+  for (const [method, path] of cases) {
+    const response = await rawRequest(method, path);
+    if (response.status === 405) await checkProblem(method, path, response);
+    else if (response.status !== 501) served.push(`${method} ${path} -> ${response.status}`);
+  }
+  assert.deepEqual(served, []);
 });
 
 test("paths the document does not know are 404 not_found problems", async () => {
