@@ -200,16 +200,32 @@ describe("stock", () => {
       ["52, 4", false], ["+52,4", false], ["052,4", false], ["5e1,4", false], ["52.,4", false], [".5,4", false],
       ["90.0001,0", false], ["-90.00000000000000000001,0", false], ["0,180.5", false], ["inf,0", false], ["52,4,1", false],
     ];
-    const wrong = [];
-    for (const [near, accepted] of values) {
-      const errors = parameterErrors("GET", "/v1/stock/{sku}", "near", near);
-      if ((errors.length === 0) !== accepted) wrong.push(`${near}: the document ${accepted ? "refuses" : "accepts"} it`);
-      const answer = await call("GET", `/v1/stock/${sku}?near=${encodeURIComponent(near)}`);
-      if (answer.status !== (accepted ? 200 : 400)) wrong.push(`${near}: the worker answers ${answer.status} ${answer.json?.code ?? ""}`);
-    }
-    assert.deepEqual(wrong, []);
+    assert.deepEqual(await queryDisagreements("/v1/stock/{sku}", "near", values, (near) => `/v1/stock/${sku}?near=${near}`), []);
+  });
+
+  test("limit is an integer from 1 to 200, also written with a zero fraction", async () => {
+    const { skus: [sku] } = await stockedStore(1);
+    const values = [["200", true], ["200.0", true], ["1.000", true], ["201", false], ["0", false], ["1.5", false], ["ten", false]];
+    const pathOf = (limit) => `/v1/stock/${sku}/adjustments?limit=${limit}`;
+    assert.deepEqual(await queryDisagreements("/v1/stock/{sku}/adjustments", "limit", values, pathOf, Number), []);
   });
 });
+
+/**
+ * Sends each value of query parameter `name` to `pathOf(value)` and returns every
+ * disagreement with `[value, accepted]`: the document's verdict on the value as its
+ * schema types it (`typed(value)`), or the worker's (200, or 400 invalid_query).
+ */
+async function queryDisagreements(template, name, values, pathOf, typed = (value) => value) {
+  const wrong = [];
+  for (const [value, accepted] of values) {
+    const errors = parameterErrors("GET", template, name, typed(value));
+    if ((errors.length === 0) !== accepted) wrong.push(`${name}=${value}: the document ${accepted ? "refuses" : "accepts"} it`);
+    const answer = await call("GET", pathOf(encodeURIComponent(value)));
+    if (answer.status !== (accepted ? 200 : 400)) wrong.push(`${name}=${value}: the worker answers ${answer.status} ${answer.json?.code ?? ""}`);
+  }
+  return wrong;
+}
 
 describe("carts", () => {
   test("starting one: hold_seconds, ids, contact details", async () => {

@@ -87,6 +87,14 @@ impl Query {
     }
 }
 
+/// A count in a query parameter within `range`: an integer, also written with a zero
+/// fraction (`50.0`), as the document's `integer` reads it.
+pub fn query_count(text: &str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+    let value: f64 = text.parse().ok()?;
+    let whole = value.fract() == 0.0 && (*range.start() as f64..=*range.end() as f64).contains(&value);
+    whole.then_some(value as u32)
+}
+
 pub fn invalid_query(detail: String) -> crate::http::error::ApiError {
     Problem::bad_request("invalid_query", detail).into()
 }
