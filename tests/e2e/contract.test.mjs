@@ -127,12 +127,14 @@ test("method tokens are case-sensitive and unknown ones are never served", async
 
 test("paths the document does not know are 404 not_found problems", async () => {
   const undocumented = [
-    "/", "/v1", "/v1/", "/v2/health", "/v1/healthz", "/v1/stock", "/v1/stock/SKU-1/history", "/v1/stock/SKU-1/style/extra",
-    "/v1/locations/x/stock", "/v1/products/x/variants", "/v1/api-keys/x/secret", "/v1/orders/x/cancel/now",
+    "/", "/v1", "/v1/", "/v2/health", "/v1/healthz", "/v1/warehouses", "/v1/stock", "/v1/stock/SKU-1/history",
+    "/v1/stock/SKU-1/style/extra", "/v1/locations/x/stock", "/v1/locations/a/b/c", "/v1/products/x/variants",
+    "/v1/api-keys/x/secret", "/v1/orders/x/cancel/now",
   ];
   for (const path of undocumented) {
     assert.ok(!templates.some((t) => serves(t, path.replace(/\/$/, ""))), `${path} is not documented`);
     expectProblem(await call("GET", path), 404, "not_found", path);
+    expectProblem(await call("POST", path, { body: {} }), 404, "not_found", `POST ${path}`);
   }
 });
 

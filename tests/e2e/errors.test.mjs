@@ -69,27 +69,3 @@ test("a body that is not JSON is 400 malformed_json, even when what precedes the
   }
   assert.deepEqual(answers, cases.map(([method, path, rawBody]) => `${method} ${path} ${rawBody} -> 400 malformed_json`));
 });
-
-test("an unknown route is 404 not_found", async () => {
-  for (const path of ["/v1/warehouses", "/v1/stock/SKU-1/history", "/v2/health", "/v1/locations/a/b/c"]) {
-    expectProblem(await call("GET", path), 404, "not_found", path);
-    expectProblem(await call("POST", path, { body: {} }), 404, "not_found", `POST ${path}`);
-  }
-});
-
-test("a wrong method is 405 method_not_allowed with an Allow header matching the problem's allow", async () => {
-  const cases = [
-    ["DELETE", "/v1/locations", ["GET"]],
-    ["POST", `/v1/locations/${fresh("x")}`, ["GET", "PUT"]],
-    ["PUT", "/v1/stock/SKU-1/adjustments", ["GET", "POST"]],
-    ["GET", "/v1/api-keys/key_1", ["DELETE"]],
-    ["PUT", "/v1/health", ["GET"]],
-  ];
-  for (const [method, path, allowed] of cases) {
-    const answer = await call(method, path, method === "GET" || method === "DELETE" ? {} : { body: {} });
-    const problem = expectProblem(answer, 405, "method_not_allowed", `${method} ${path}`);
-    const header = (answer.headers.get("allow") ?? "").split(",").map((m) => m.trim()).filter(Boolean);
-    assert.deepEqual([...header].sort(), allowed, `${method} ${path}: Allow header`);
-    assert.deepEqual([...problem.allow].sort(), allowed, `${method} ${path}: allow member`);
-  }
-});
