@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: clippy (warnings are errors), the domain's unit tests and the crash
 # simulation (native), the wasm parity tests (the domain compiled to wasm32, run by
-# wasm-bindgen-test-runner under Node), then the end-to-end tests against the Worker in
-# workerd (wrangler dev, fresh local D1 and Durable Objects).
+# wasm-bindgen-test-runner under Node), the OpenAPI document's self-check, then the
+# end-to-end tests against the Worker in workerd (wrangler dev, fresh local D1 and
+# Durable Objects).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$ROOT/scripts/server.sh"
@@ -20,6 +21,9 @@ SIMULATION_SEEDS=$SIMULATION_SEEDS cargo test -p omniedge
 echo "==> wasm parity tests (wasm32 under Node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test -p omniedge --target wasm32-unknown-unknown --test wasm_parity
+
+echo "==> OpenAPI document self-check"
+node tests/e2e/contract.mjs
 
 echo "==> building the worker"
 bash scripts/build.sh

@@ -79,7 +79,7 @@ fn images<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
         return Err(serde::de::Error::custom(format!("at most {MAX_IMAGES} images")));
     }
     for url in &urls {
-        let ok = url.len() <= MAX_URL
+        let ok = url.chars().count() <= MAX_URL
             && (url.starts_with("https://") || url.starts_with("http://"))
             && !url.chars().any(|c| c.is_whitespace() || c.is_control());
         if !ok {
@@ -103,6 +103,14 @@ mod tests {
     }
 
     #[test]
+    fn image_urls_are_measured_in_characters() {
+        let url = format!("https://img.example/{}", "ü".repeat(2048 - 20));
+        assert_eq!(url.chars().count(), 2048);
+        let json = GOOD.replace("https://img.example/r.jpg", &url);
+        assert!(serde_json::from_str::<ProductDraft>(&json).is_ok());
+    }
+
+    #[test]
     fn refuses_bad_products() {
         let bad = [
             GOOD.replace("\"89.95\"", "\"-1\""),
@@ -110,6 +118,7 @@ mod tests {
             GOOD.replace("\"RUNNER\"", "\"RUN NER\""),
             GOOD.replace("\"size\":\"42\"", "\"size\":42"),
             GOOD.replace("\"color\":\"black\",", ""),
+            GOOD.replace("https://img.example/r.jpg", &format!("https://img.example/{}", "a".repeat(2030))),
         ];
         for json in bad {
             assert!(serde_json::from_str::<ProductDraft>(&json).is_err(), "{json}");

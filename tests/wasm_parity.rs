@@ -53,6 +53,17 @@ fn large_integers_are_refused_not_truncated() {
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
+fn request_bodies_read_whole_numbers_alike() {
+    use omniedge::shared::json::from_slice;
+    assert_eq!(from_slice::<Quantity>(b"1000000.0").unwrap().get(), MAX_UNITS);
+    assert_eq!(from_slice::<u64>(b"18446744073709551615").unwrap(), u64::MAX);
+    assert_eq!(from_slice::<i64>(b"-9.223372036854775808e18").unwrap(), i64::MIN);
+    assert!(from_slice::<u64>(b"1.8446744073709552e19").is_err(), "2^64 is no u64");
+    assert!(from_slice::<Quantity>(b"9007199254740993.0").is_err());
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
 fn ledger_and_lookup_behave_the_same() {
     let s1 = LocationId::parse("s1").unwrap();
     let mut ledger = StockLedger::default();

@@ -24,7 +24,8 @@ pub struct StockQuery {
 /// Most SKUs one batch lookup may ask for.
 pub const MAX_BATCH: usize = 100;
 
-/// The body of a batch lookup: up to [`MAX_BATCH`] SKUs with the same filters as a single lookup.
+/// The body of a batch lookup: up to [`MAX_BATCH`] SKUs (repeats count, and are
+/// answered once) with the same filters as a single lookup.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchLookup {
@@ -52,11 +53,11 @@ impl BatchLookup {
     pub fn into_parts(self) -> Result<(Vec<Sku>, StockQuery), InvalidLookup> {
         let mut skus = self.skus;
         let asked = skus.len();
-        let mut seen = std::collections::HashSet::new();
-        skus.retain(|s| seen.insert(s.clone()));
-        if skus.is_empty() || skus.len() > MAX_BATCH {
+        if asked == 0 || asked > MAX_BATCH {
             return Err(InvalidLookup::BatchSize(asked));
         }
+        let mut seen = std::collections::HashSet::new();
+        skus.retain(|s| seen.insert(s.clone()));
         let query = StockQuery::new(self.near, self.radius_km, self.kind, self.pickup)?;
         Ok((skus, query))
     }
@@ -265,6 +266,8 @@ mod tests {
         assert_eq!(skus.len(), 2);
         let many: BatchLookup = serde_json::from_value(body((0..101).map(|i| format!("S{i}")).collect())).unwrap();
         assert_eq!(many.into_parts().unwrap_err(), InvalidLookup::BatchSize(101));
+        let repeated: BatchLookup = serde_json::from_value(body((0..101).map(|i| format!("S{}", i % 2)).collect())).unwrap();
+        assert_eq!(repeated.into_parts().unwrap_err(), InvalidLookup::BatchSize(101), "repeats count");
         let none: BatchLookup = serde_json::from_value(body(vec![])).unwrap();
         assert!(none.into_parts().is_err());
         let radius: BatchLookup = serde_json::from_value(serde_json::json!({"skus":["A"],"radius_km":3})).unwrap();

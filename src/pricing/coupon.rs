@@ -179,10 +179,21 @@ struct RawDraft {
     amount: Option<Money>,
     #[serde(default)]
     minimum_basket: Option<Money>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_rfc3339")]
     expires_at: Option<DateTime<Utc>>,
     #[serde(default)]
     max_redemptions: Option<u32>,
+}
+
+/// An RFC 3339 timestamp, strictly (`2026-12-31T23:59:59Z`, `...+02:00`): no other
+/// offset forms, years of four digits, no leap second.
+fn optional_rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&text)
+        .ok()
+        .filter(|at| at.timestamp_subsec_nanos() < 1_000_000_000)
+        .map(|at| Some(at.with_timezone(&Utc)))
+        .ok_or_else(|| serde::de::Error::custom("expires_at must be an RFC 3339 timestamp such as \"2026-12-31T23:59:59Z\""))
 }
 
 fn optional_percent<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
@@ -369,6 +380,11 @@ mod tests {
             r#"{"kind":"percent","percent":"10","max_redemptions":0}"#,
             r#"{"kind":"percent","percent":"10","max_redemptions":-1}"#,
             r#"{"kind":"percent","percent":"10","expires_at":"next week"}"#,
+            r#"{"kind":"percent","percent":"10","expires_at":"2026-12-31T23:59:60Z"}"#,
+            r#"{"kind":"percent","percent":"10","expires_at":"2026-12-31T23:59:59+0100"}"#,
+            r#"{"kind":"percent","percent":"10","expires_at":"+2026-12-31T23:59:59Z"}"#,
+            r#"{"kind":"percent","percent":"10","expires_at":"2026-1-31T23:59:59Z"}"#,
+            r#"{"kind":"percent","percent":"10","expires_at":"2026-12-31T23:59:59 +01:00"}"#,
             r#"{"kind":"percent","percent":"10","code":"X"}"#,
             r#"{"kind":"bogo"}"#,
         ];

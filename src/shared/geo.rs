@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum InvalidPosition {
-    #[error("near must be \"latitude,longitude\" in decimal degrees, got {0:?}")]
+    #[error("near must be \"latitude,longitude\" in plain decimal degrees such as \"52.3676,4.9041\", got {0:?}")]
     Format(String),
     #[error("latitude must be within -90..90 and longitude within -180..180")]
     OutOfRange,
@@ -48,13 +48,15 @@ impl Position {
         }
     }
 
-    /// Parses the `near=lat,lng` query form.
+    /// Parses the `near=lat,lng` query form: two plain decimals (`52.3676,4.9041`), no
+    /// exponent, sign `+`, spaces or leading zeros, so that a pattern can say exactly
+    /// what is accepted. The range is judged on the digits, before any rounding.
     pub fn parse_near(text: &str) -> Result<Self, InvalidPosition> {
         let bad = || InvalidPosition::Format(text.chars().take(40).collect());
         let (lat, lng) = text.split_once(',').ok_or_else(bad)?;
-        let lat: f64 = lat.trim().parse().map_err(|_| bad())?;
-        let lng: f64 = lng.trim().parse().map_err(|_| bad())?;
-        Position::new(lat, lng)
+        let lat = decimal_degrees(lat, 90).ok_or_else(bad)?;
+        let lng = decimal_degrees(lng, 180).ok_or_else(bad)?;
+        Position::new(lat?, lng?)
     }
 
     /// Great-circle distance in kilometres (haversine).
@@ -65,6 +67,25 @@ impl Position {
         let a = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlng / 2.0).sin().powi(2);
         2.0 * EARTH_RADIUS_KM * a.sqrt().asin()
     }
+}
+
+/// Reads `-?(0|[1-9][0-9]*)(.[0-9]+)?` as degrees: None when it is not that form,
+/// out of range when beyond `max` either way.
+fn decimal_degrees(text: &str, max: u32) -> Option<Result<f64, InvalidPosition>> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (whole.len() > 1 && whole.starts_with('0')) || !fraction.is_none_or(digits) {
+        return None;
+    }
+    let within = whole.len() <= 3 && {
+        let whole: u32 = whole.parse().ok()?;
+        whole < max || (whole == max && fraction.is_none_or(|f| f.bytes().all(|b| b == b'0')))
+    };
+    Some(if within { text.parse().map_err(|_| InvalidPosition::OutOfRange) } else { Err(InvalidPosition::OutOfRange) })
 }
 
 /// A search radius in kilometres.
@@ -126,10 +147,15 @@ mod tests {
 
     #[test]
     fn parses_near_and_refuses_nonsense() {
-        let p = Position::parse_near("52.37, 4.89").unwrap();
+        let p = Position::parse_near("52.37,4.89").unwrap();
         assert_eq!(p.latitude, 52.37);
-        for bad in ["52.37", "a,b", "91,0", "0,181", "NaN,0", "inf,0", ""] {
-            assert!(Position::parse_near(bad).is_err(), "{bad}");
+        assert_eq!(Position::parse_near("-90.000,180.0").unwrap().longitude, 180.0);
+        assert_eq!(Position::parse_near("0,-0.5").unwrap().longitude, -0.5);
+        for bad in ["52.37", "a,b", "NaN,0", "inf,0", "", "52.37, 4.89", "+52,4", "052,4", "5e1,4", "52.,4", ".5,4", "52,4,1"] {
+            assert!(matches!(Position::parse_near(bad), Err(InvalidPosition::Format(_))), "{bad}");
+        }
+        for far in ["91,0", "0,181", "90.0001,0", "-90.00000000000000000001,0", "1000,0"] {
+            assert_eq!(Position::parse_near(far), Err(InvalidPosition::OutOfRange), "{far}");
         }
         assert!(RadiusKm::parse("0").is_err());
         assert!(RadiusKm::parse("-3").is_err());

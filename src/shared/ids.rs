@@ -1,12 +1,13 @@
 //! Identifiers the retailer chooses (SKUs, styles, locations): opaque strings with
-//! a strict alphabet so they are safe in URLs, logs and Durable Object names.
+//! a strict alphabet so they are safe in URLs, logs and Durable Object names. `.` and
+//! `..` are refused: in a URL path they are dot segments, which no request can name.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why a string was refused as an identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} must be 1 to {max} characters of A-Z, a-z, 0-9, '-', '_' or '.', got {got:?}")]
+#[error("{kind} must be 1 to {max} characters of A-Z, a-z, 0-9, '-', '_' or '.', and not \".\" or \"..\", got {got:?}")]
 pub struct InvalidId {
     pub kind: &'static str,
     pub max: usize,
@@ -16,6 +17,8 @@ pub struct InvalidId {
 fn check(kind: &'static str, max: usize, value: &str) -> Result<(), InvalidId> {
     let ok = !value.is_empty()
         && value.len() <= max
+        && value != "."
+        && value != ".."
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
@@ -102,6 +105,9 @@ mod tests {
         assert!(Sku::parse(&"A".repeat(65)).is_err());
         assert!(Sku::parse("a/b").is_err());
         assert!(Sku::parse("a b").is_err());
+        assert!(Sku::parse(".").is_err());
+        assert!(Sku::parse("..").is_err());
+        assert!(Sku::parse("...").is_ok());
         let err = LocationId::parse("ü").unwrap_err();
         assert_eq!(err.kind, "location_id");
     }

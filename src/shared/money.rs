@@ -101,10 +101,19 @@ mod tests {
     }
 
     #[test]
+    fn leading_zeros_and_the_largest_amount_are_accepted() {
+        assert_eq!(parse_amount(&format!("{}1.5", "0".repeat(60))).unwrap().to_string(), "1.5");
+        assert_eq!(parse_amount("1000000000.0000").unwrap(), Decimal::from(1_000_000_000));
+        assert_eq!(parse_amount("0.0000").unwrap(), Decimal::ZERO);
+    }
+
+    #[test]
     fn refuses_bad_money() {
         for amount in ["-1", "1e3", "", ".5", "5.", "1.23456", "12,5", "99999999999"] {
             assert!(parse_amount(amount).is_err(), "{amount}");
         }
+        assert!(parse_amount("1000000000.0001").is_err());
+        assert!(parse_amount(&format!("1.{}", "0".repeat(40))).is_err(), "more decimals than Decimal keeps");
         assert!(Currency::parse("eur").is_err());
         assert!(Currency::parse("EURO").is_err());
         assert!(serde_json::from_str::<Money>(r#"{"amount":19.99,"currency":"EUR"}"#).is_err());

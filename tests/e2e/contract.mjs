@@ -1,6 +1,7 @@
 // Contract checks for the end-to-end tests: every answer the worker gives is checked
 // against schemas/openapi.json (the OpenAPI 3.1 document it also serves) with Ajv, so
-// a drift between the worker and its documented contract fails the tests.
+// a drift between the worker and its documented contract fails the tests; and the
+// document's verdict on a request body or query parameter, for the agreement suite.
 // `node tests/e2e/contract.mjs` checks the document itself: valid JSON, every $ref
 // resolves, every schema compiles in strict mode.
 
@@ -91,6 +92,30 @@ export function documentedOperations() {
   );
 }
 
+/** The document's verdict on a JSON request body for `method path`: [] when it accepts it, else why not. */
+export function requestBodyErrors(method, path, body) {
+  const operation = findOperation(method, path);
+  const requestBody = deref(`${operation.ptr}/requestBody`);
+  return verdict(`${requestBody.ptr}${pointer("content", "application/json", "schema")}`, body);
+}
+
+/** The document's verdict on the value of query parameter `name` of `method path`. */
+export function parameterErrors(method, path, name, value) {
+  const operation = findOperation(method, path);
+  const params = [
+    ...(openapi.paths[operation.template].parameters ?? []).map((_, i) => pointer("paths", operation.template, "parameters", i)),
+    ...(at(operation.ptr).parameters ?? []).map((_, i) => `${operation.ptr}${pointer("parameters", i)}`),
+  ].map(deref);
+  const param = params.find(({ node }) => node.in === "query" && node.name === name);
+  if (!param) throw new Error(`${method} ${path}: no query parameter ${name} is documented`);
+  return verdict(`${param.ptr}/schema`, value);
+}
+
+function verdict(schemaPtr, value) {
+  const validate = validator(schemaPtr);
+  return validate(value) ? [] : validate.errors.map(describe);
+}
+
 /** The path part of `/v1/x?y` or `http://host/v1/x?y`. */
 function pathname(path) {
   return /^https?:\/\//.test(path) ? new URL(path).pathname : path.split(/[?#]/)[0];
@@ -157,8 +182,9 @@ function mediaType(response) {
 /**
  * Checks a fetch `Response` to `method path` against the documented operation: the status
  * must be documented (exactly, else `4XX`-style, else `default`), the content type must be
- * the documented one and the JSON body must match its schema. Reads a clone, so the
- * caller can still read the body. Returns the parsed body, or null when none is documented.
+ * the documented one and the JSON body must match its schema; a problem document must
+ * also agree with the response (see `checkProblemMembers`). Reads a clone, so the caller
+ * can still read the body. Returns the parsed body, or null when none is documented.
  */
 export async function checkResponse(method, path, response) {
   const where = `${method.toUpperCase()} ${path} -> ${response.status}`;
@@ -182,7 +208,18 @@ export async function checkResponse(method, path, response) {
     const documented = Object.keys(content).join(", ");
     throw new Error(`${where}: content type ${JSON.stringify(type)} is not documented (documented: ${documented})`);
   }
-  return checkJson(where, text, `${documented.ptr}${pointer("content", type, "schema")}`);
+  const body = checkJson(where, text, `${documented.ptr}${pointer("content", type, "schema")}`);
+  if (type === "application/problem+json") checkProblemMembers(where, response.status, body);
+  return body;
+}
+
+const PROBLEM_TYPE_BASE = "https://omniedge.dev/problems/";
+
+/** What the schema cannot say of a problem: its `status` is the HTTP status, its `type` follows its `code`. */
+function checkProblemMembers(where, status, body) {
+  if (body.status !== status) throw new Error(`${where}: the problem says status ${body.status}`);
+  const type = PROBLEM_TYPE_BASE + body.code.replaceAll("_", "-");
+  if (body.type !== type) throw new Error(`${where}: the problem's type ${body.type} does not follow its code (${type})`);
 }
 
 /**
@@ -198,7 +235,7 @@ export async function checkProblem(method, path, response) {
   }
   const schema = response.status === 405 ? "MethodNotAllowedProblem" : "Problem";
   const body = checkJson(where, await response.clone().text(), pointer("components", "schemas", schema));
-  if (body.status !== response.status) throw new Error(`${where}: the problem says status ${body.status}`);
+  checkProblemMembers(where, response.status, body);
   return body;
 }
 

@@ -47,7 +47,8 @@ describe("racing requests", () => {
     }
     assert.deepEqual(new Set(sold.map((a) => a.json.id)).size, K);
     for (const sample of samples) {
-      assert.ok(sample.on_hand >= 0 && sample.available >= 0, `never below zero: ${JSON.stringify(sample)}`);
+      assert.ok(sample.held <= sample.on_hand, `never more held than on hand: ${JSON.stringify(sample)}`);
+      assert.equal(sample.available, sample.on_hand - sample.held, `available is what is on hand and not held: ${JSON.stringify(sample)}`);
       assert.equal(sample.on_hand + sample.committed, K, `units are conserved while racing: ${JSON.stringify(sample)}`);
     }
     assert.deepEqual(await counts(sku.shoe, loc.shop), { on_hand: 0, held: 0, available: 0, committed: K });

@@ -2,16 +2,15 @@
 // locations, products and stock under ids of the test's own, placed on a map around a
 // delivery address so that distances (and so delivery bands) are known; plus the few
 // calls every order test makes. Requests go through the contract-checking client.
-import { call, issueKey, levelAt, location, product, stock, uid } from "./api.mjs";
+import { call, issueKey, kmNorthOf, levelAt, location, product, stock, uid } from "./api.mjs";
 
-export const eur = (amount) => ({ amount, currency: "EUR" });
+export { eur } from "./api.mjs";
 
 /** Where deliveries go in these tests; locations are placed at known distances from it. */
 export const HOME = [52.09, 5.12];
-const KM_PER_DEGREE_LATITUDE = (6371.0088 * Math.PI) / 180;
 
 /** The point `km` kilometres due north of HOME. */
-export const kmNorth = (km) => [HOME[0] + km / KM_PER_DEGREE_LATITUDE, HOME[1]];
+export const kmNorth = (km) => kmNorthOf(HOME, km);
 
 export const pickupAt = (location_id) => ({ type: "pickup", location_id });
 export const inStore = () => ({ type: "in_store" });

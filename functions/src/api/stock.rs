@@ -2,7 +2,7 @@
 
 use crate::d1;
 use crate::http::error::ApiResult;
-use crate::http::{idempotency_key, invalid_query, json, json_body, json_text, new_id, now_rfc3339, path_id, Query};
+use crate::http::{idempotency_key, invalid_query, json, json_body, json_text, new_id, now_rfc3339, path_id, query_count, Query};
 use crate::api::catalog::find;
 use crate::objects::stock_client::StockClient;
 use crate::objects::stock::AdjustCommand;
@@ -129,7 +129,7 @@ pub async fn list_adjustments(sku: &str, req: &Request, env: &Env, caller: &Prin
     let asked = query.parse("location_id", LocationId::parse)?;
     let location = caller.adjustment_scope(asked)?;
     let limit = query
-        .parse("limit", |l| l.parse::<u32>().ok().filter(|n| (1..=200).contains(n)).ok_or("must be 1 to 200"))?
+        .parse("limit", |l| query_count(l, 1..=200).ok_or("must be 1 to 200"))?
         .unwrap_or(50);
     let before = query.parse("cursor", |c| c.parse::<i64>().ok().filter(|n| *n > 0).ok_or("is not a cursor from this list"))?;
     find(&d1::database(env)?, &sku).await?;

@@ -2,7 +2,6 @@
 //! parsing into domain types, query parameters, the Idempotency-Key header), the
 //! router, caller authentication, error rendering and the tests' fault injection.
 
-
 pub mod auth;
 pub mod error;
 pub mod faults;
@@ -18,7 +17,9 @@ use worker::{Headers, Request, Response};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Reads and parses a JSON body. Integers are parsed by serde_json (not JS), so no
-/// digits are lost; unknown fields, wrong types and invalid values are refused.
+/// digits are lost; unknown fields, wrong types and invalid values are refused; numbers,
+/// null and repeated members are read as the OpenAPI document reads them
+/// (`omniedge::shared::json`).
 pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
     let bytes = body_bytes(req).await?;
     parse_json(&bytes)
@@ -49,7 +50,7 @@ fn too_large() -> Problem {
 
 /// Parses JSON into a domain type: a syntax error is 400, a shape or value error 422.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
+    omniedge::shared::json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Syntax | Category::Eof | Category::Io => {
@@ -84,6 +85,14 @@ impl Query {
     pub fn parse<T, E: std::fmt::Display>(&self, name: &str, parse: impl Fn(&str) -> Result<T, E>) -> ApiResult<Option<T>> {
         self.get(name).map(|v| parse(v).map_err(|e| invalid_query(format!("{name}: {e}")))).transpose()
     }
+}
+
+/// A count in a query parameter within `range`: an integer, also written with a zero
+/// fraction (`50.0`), as the document's `integer` reads it.
+pub fn query_count(text: &str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+    let value: f64 = text.parse().ok()?;
+    let whole = value.fract() == 0.0 && (*range.start() as f64..=*range.end() as f64).contains(&value);
+    whole.then_some(value as u32)
 }
 
 pub fn invalid_query(detail: String) -> error::ApiError {

@@ -1,6 +1,6 @@
-//! Maps method and path to a handler: unknown paths are 404, known paths with the
-//! wrong method 405 (with `Allow`), and every route but health and the OpenAPI
-//! document needs an API key.
+//! Maps method and path to a handler: unknown paths are 404, known paths with any
+//! method they do not serve 405 (with `Allow`), whatever the method token, and every
+//! route but health and the OpenAPI document needs an API key.
 
 use crate::http::{auth, faults};
 use crate::http::error::ApiResult;
@@ -97,13 +97,16 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let route = Route::resolve(&segments)
         .ok_or_else(|| Problem::new(404, "not_found", format!("no route {path}; see /v1/openapi.json")))?;
-    let method = req.method();
-    if !route.allowed().contains(&method) {
-        let allow: Vec<String> = route.allowed().iter().map(|m| m.to_string()).collect();
-        return Err(Problem::new(405, "method_not_allowed", format!("{method} is not allowed on {path}"))
+    // The method token as sent: `Request::method` reads every token it does not know
+    // (QUERY, PROPFIND, PURGE, ...) as GET.
+    let sent = req.inner().method();
+    let Some(method) = route.allowed().iter().find(|m| m.as_ref() == sent).cloned() else {
+        let allow: Vec<&str> = route.allowed().iter().map(|m| m.as_ref()).collect();
+        let shown: String = sent.chars().take(32).collect();
+        return Err(Problem::new(405, "method_not_allowed", format!("{shown} is not allowed on {path}"))
             .with("allow", allow)
             .into());
-    }
+    };
     if route.is_public() {
         return match route {
             Route::Health => meta::health(),
