@@ -6,7 +6,7 @@ use crate::config;
 use crate::d1;
 use crate::http::error::ApiResult;
 use crate::http::faults;
-use crate::http::{body_bytes, idempotency_key, invalid_query, json, new_id, parse_json, path_id, Query};
+use crate::http::{body_bytes, idempotency_key, invalid_query, json, new_id, parse_json, parse_value, path_id, query_count, Query};
 use crate::ports::EdgePorts;
 use chrono::Duration;
 use omniedge::access::Principal;
@@ -22,13 +22,16 @@ use worker::{Env, Request, Response};
 
 pub async fn place(req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let key = idempotency_key(req)?;
-    let bytes = body_bytes(req).await?;
-    let draft: OrderDraft = parse_json(&bytes)?;
+    // Bodies that say the same thing (member order, spacing, `1` or `1.0`) are the same
+    // request under one Idempotency-Key: the fingerprint is of the body as read.
+    let body: serde_json::Value = parse_json(&body_bytes(req).await?)?;
+    let fingerprint = hex::encode(Sha256::digest(body.to_string()));
+    let draft: OrderDraft = parse_value(body)?;
     let request = PlacementRequest {
         order_id: OrderId::parse(&new_id("ord")).map_err(|_| Problem::internal())?,
         draft,
         caller: caller.clone(),
-        claim: ClaimKey { scope: format!("{}:orders", caller.key_id()), key, fingerprint: hex::encode(Sha256::digest(&bytes)) },
+        claim: ClaimKey { scope: format!("{}:orders", caller.key_id()), key, fingerprint },
         placement_hold: Duration::seconds(config::placement_hold_seconds(env)),
         tariff: config::delivery_tariff(env)?,
     };
@@ -66,7 +69,7 @@ pub async fn list(req: &Request, env: &Env) -> ApiResult<Response> {
         .parse("customer_id", CustomerId::parse)?
         .ok_or_else(|| invalid_query("customer_id is required".into()))?;
     let limit = query
-        .parse("limit", |l| l.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or("must be 1 to 100"))?
+        .parse("limit", |l| query_count(l, 1..=100).ok_or("must be 1 to 100"))?
         .unwrap_or(20);
     let after = query.parse("cursor", decode_cursor)?;
     let db = d1::database(env)?;

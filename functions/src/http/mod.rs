@@ -50,15 +50,20 @@ fn too_large() -> Problem {
 
 /// Parses JSON into a domain type: a syntax error is 400, a shape or value error 422.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    omniedge::shared::json::from_slice(bytes).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => {
-                Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}")).into()
-            }
-            Category::Data => Problem::unprocessable("invalid_body", e.to_string()).into(),
-        }
-    })
+    omniedge::shared::json::from_slice(bytes).map_err(body_problem)
+}
+
+/// Parses a body already read as JSON (see `parse_json`) into a domain type.
+pub fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> ApiResult<T> {
+    T::deserialize(value).map_err(body_problem)
+}
+
+fn body_problem(e: serde_json::Error) -> error::ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}")).into(),
+        Category::Data => Problem::unprocessable("invalid_body", e.to_string()).into(),
+    }
 }
 
 /// Query parameters of a request, read once.
