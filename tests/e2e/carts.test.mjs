@@ -1,10 +1,11 @@
 // Carts from every channel: who may start one for which channel, priced lines whose
 // units are held (and show as held in stock lookups) until the hold lapses, a cart
 // started in one channel and ordered in another, guests who leave contact details or
-// log in, and the refusals (no stock, unknown cart or SKU, a cart already ordered).
+// log in, and the refusals (no stock, unknown cart or SKU, a cart already ordered, a
+// change to a cart that no longer prices), none of which changes the cart or its holds.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { call, sleep, uid } from "./api.mjs";
+import { call, product, sleep, uid } from "./api.mjs";
 import {
   counts, eur, newCart, newCustomer, paid, pickupAt, placed, placeOrder, setLine, storeKey, storefrontKey, world,
 } from "./retail-fixtures.mjs";
@@ -272,5 +273,55 @@ describe("carts across channels and people", () => {
     }
     assert.deepEqual(await counts(sku.shoe, loc.shop), { on_hand: 4, held: 0, available: 4, committed: 1 }, "ordered once");
     assert.equal((await counts(sku.socks, loc.shop)).held, 0);
+  });
+});
+
+describe("refused cart changes", () => {
+  test("a cart that no longer prices refuses changes that leave it so, and they change neither the cart nor its holds", async () => {
+    const { loc, sku } = await world({
+      locations: { shop: {} },
+      products: { shoe: { price: "19.99" }, socks: { price: "5.50" }, laces: { price: "2.00" } },
+      stock: { shoe: { shop: 5 }, socks: { shop: 5 }, laces: { shop: 5 } },
+    });
+    const { json: cart } = await newCart({ channel: "web" });
+    for (const line of [sku.shoe, sku.socks, sku.laces]) assert.equal((await setLine(cart.id, line, 1)).status, 200);
+    const priceLaces = (currency) => product(sku.laces, { price: "2.00", currency });
+    const held = async () => ({
+      shoe: (await counts(sku.shoe, loc.shop)).held,
+      socks: (await counts(sku.socks, loc.shop)).held,
+      laces: (await counts(sku.laces, loc.shop)).held,
+    });
+    // The cart as it reads while the laces are priced in euros again.
+    const inEuros = async () => {
+      await priceLaces("EUR");
+      const read = await call("GET", `/v1/carts/${cart.id}`);
+      await priceLaces("USD");
+      assert.equal(read.status, 200);
+      return read.json;
+    };
+    const before = (await call("GET", `/v1/carts/${cart.id}`)).json;
+    assert.deepEqual(await held(), { shoe: 1, socks: 1, laces: 1 });
+
+    await priceLaces("USD");
+    const read = await call("GET", `/v1/carts/${cart.id}`);
+    assert.deepEqual([read.status, read.json.code, read.json.currencies], [422, "mixed_currencies", ["EUR", "USD"]]);
+
+    const refusals = {
+      "removing a euro line": () => call("DELETE", `/v1/carts/${cart.id}/lines/${sku.shoe}`),
+      "leaving contact details": () => call("PATCH", `/v1/carts/${cart.id}`, { body: { contact: { email: `mixed-${uid()}@example.com` } } }),
+      "changing a quantity": () => setLine(cart.id, sku.shoe, 3),
+    };
+    for (const [what, send] of Object.entries(refusals)) {
+      const answer = await send();
+      assert.deepEqual([answer.status, answer.json.code], [422, "mixed_currencies"], what);
+      assert.deepEqual(await held(), { shoe: 1, socks: 1, laces: 1 }, `${what}: the holds are as they were`);
+      assert.deepEqual(await inEuros(), before, `${what}: the cart is as it was`);
+    }
+
+    const fixed = await call("DELETE", `/v1/carts/${cart.id}/lines/${sku.laces}`);
+    assert.equal(fixed.status, 200, "removing the dollar line makes the cart price again");
+    assert.deepEqual(fixed.json.lines.map((l) => [l.sku, l.quantity]), [[sku.shoe, 1], [sku.socks, 1]]);
+    assert.deepEqual(fixed.json.subtotal, eur("25.49"));
+    assert.deepEqual(await held(), { shoe: 1, socks: 1, laces: 0 });
   });
 });
