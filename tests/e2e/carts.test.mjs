@@ -5,7 +5,7 @@
 // change to a cart that no longer prices), none of which changes the cart or its holds.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { call, product, sleep, uid } from "./api.mjs";
+import { call, product, sleep, stock, uid } from "./api.mjs";
 import {
   counts, eur, newCart, newCustomer, paid, pickupAt, placed, placeOrder, setLine, storeKey, storefrontKey, world,
 } from "./retail-fixtures.mjs";
@@ -172,6 +172,22 @@ describe("cart lines", () => {
     assert.equal((await counts(sku.shoe, loc.shop)).held, 2);
   });
 
+  test("lines added at the same time are all kept, each held", async () => {
+    const products = Object.fromEntries(["a", "b", "c", "d", "e"].map((name) => [name, {}]));
+    const { loc, sku } = await world({
+      locations: { shop: {} },
+      products,
+      stock: Object.fromEntries(Object.keys(products).map((name) => [name, { shop: 2 }])),
+    });
+    const { json: cart } = await newCart({ channel: "web" });
+    const answers = await Promise.all(Object.values(sku).map((line) => setLine(cart.id, line, 1)));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+    const { json: read } = await call("GET", `/v1/carts/${cart.id}`);
+    assert.deepEqual(read.lines.map((l) => l.sku).sort(), Object.values(sku).sort());
+    assert.ok(read.lines.every((l) => l.held_at === loc.shop));
+    for (const line of Object.values(sku)) assert.equal((await counts(line, loc.shop)).held, 1);
+  });
+
   test("a store cart holds only at its own store", async () => {
     const { loc, sku } = await world({
       locations: { shop: {}, bigger: {} },
@@ -323,5 +339,46 @@ describe("refused cart changes", () => {
     assert.deepEqual(fixed.json.lines.map((l) => [l.sku, l.quantity]), [[sku.shoe, 1], [sku.socks, 1]]);
     assert.deepEqual(fixed.json.subtotal, eur("25.49"));
     assert.deepEqual(await held(), { shoe: 1, socks: 1, laces: 0 });
+  });
+
+  test("a line refused for want of stock puts back the holds the request refreshed", async () => {
+    const { loc, sku } = await world({
+      locations: { shop: {} },
+      products: { shoe: {}, socks: {} },
+      stock: { shoe: { shop: 3 }, socks: { shop: 1 } },
+    });
+    const { json: cart } = await newCart({ channel: "web", hold_seconds: 4 });
+    const added = Date.now();
+    await setLine(cart.id, sku.shoe, 1);
+    await sleep(2500); // past half the shoes' hold: activity on the cart would refresh it
+    const refused = await setLine(cart.id, sku.socks, 2);
+    assert.deepEqual([refused.status, refused.json.code], [409, "insufficient_stock"]);
+    assert.equal((await counts(sku.socks, loc.shop)).held, 0);
+    assert.equal((await counts(sku.shoe, loc.shop)).held, 1);
+    await sleep(added + 5500 - Date.now()); // the shoes' own hold has lapsed; a refreshed one would not have
+    assert.equal((await counts(sku.shoe, loc.shop)).held, 0, "the refused request did not keep the shoes' hold alive");
+  });
+
+  test("a line beyond the most a cart may have is refused before its units are held", async () => {
+    const { loc } = await world({ locations: { shop: {} } });
+    const run = uid();
+    const skus = Array.from({ length: 101 }, (_, i) => `MANY-${i}-${run}`);
+    for (let i = 0; i < skus.length; i += 20) {
+      await Promise.all(skus.slice(i, i + 20).map(async (line) => {
+        await product(line);
+        await stock(line, loc.shop, 1);
+      }));
+    }
+    const { json: cart } = await newCart({ channel: "web" });
+    const [last, ...first] = [skus.at(-1), ...skus.slice(0, 100)];
+    for (let i = 0; i < first.length; i += 10) {
+      const answers = await Promise.all(first.slice(i, i + 10).map((line) => setLine(cart.id, line, 1)));
+      assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.find((a) => a.status !== 200)?.json));
+    }
+    const refused = await setLine(cart.id, last, 1);
+    assert.deepEqual([refused.status, refused.json.code], [422, "too_many_lines"]);
+    assert.equal((await counts(last, loc.shop)).held, 0, "no hold is left behind");
+    const { json: read } = await call("GET", `/v1/carts/${cart.id}`);
+    assert.equal(read.lines.length, 100);
   });
 });
