@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: clippy (warnings are errors), the domain's unit tests and the crash
-# simulation (native), the wasm parity tests (the domain compiled to wasm32, run by
+# simulation, the worker's unit tests (its pure functions, such as the error-to-problem
+# mapping) (native), the wasm parity tests (the domain compiled to wasm32, run by
 # wasm-bindgen-test-runner under Node), the OpenAPI document's self-check, then the
 # end-to-end tests against the Worker in workerd (wrangler dev, fresh local D1 and
 # Durable Objects).
@@ -17,6 +18,9 @@ cargo clippy -p omniedge-functions --target wasm32-unknown-unknown -- -D warning
 
 echo "==> unit tests and the crash simulation (native, ${SIMULATION_SEEDS:=10000} seeds)"
 SIMULATION_SEEDS=$SIMULATION_SEEDS cargo test -p omniedge
+
+echo "==> the worker's unit tests (native)"
+cargo test -p omniedge-functions
 
 echo "==> wasm parity tests (wasm32 under Node)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

@@ -21,9 +21,6 @@ pub mod customers;
 pub mod inventory;
 pub mod locations;
 pub mod pricing;
-pub mod problem;
 pub mod sales;
 pub mod shared;
 pub mod workflows;
-
-pub use problem::Problem;

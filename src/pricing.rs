@@ -89,7 +89,9 @@ pub struct InvalidTariff {
     pub reason: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why a basket cannot be priced (serializable, so a cart's object can answer it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PricingError {
     #[error("the basket has no lines")]
     EmptyBasket,
@@ -297,26 +299,6 @@ fn band_charge(bands: &[DeliveryBand], distance_km: f64) -> Result<Decimal, Pric
     })
 }
 
-impl From<PricingError> for crate::Problem {
-    fn from(e: PricingError) -> Self {
-        use crate::Problem;
-        let detail = e.to_string();
-        match e {
-            PricingError::EmptyBasket => Problem::unprocessable("empty_basket", detail),
-            PricingError::UnknownProduct { sku } => Problem::unprocessable("unknown_sku", detail).with("sku", sku),
-            PricingError::MixedCurrencies { currencies } => {
-                Problem::unprocessable("mixed_currencies", detail).with("currencies", currencies)
-            }
-            PricingError::OutOfDeliveryRange { distance_km, max_km } => Problem::unprocessable("out_of_delivery_range", detail)
-                .with("distance_km", distance_km)
-                .with("max_km", max_km),
-            PricingError::BasketTooLarge => Problem::unprocessable("basket_too_large", detail).with("max", MAX_TOTAL),
-            PricingError::DistanceUnknown => Problem::internal(),
-            PricingError::Coupon(coupon) => coupon.into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,8 +414,6 @@ mod tests {
         assert!(matches!(err, PricingError::Coupon(CouponError::BelowMinimum { .. })));
         let err = price_basket(&basket(&[("YEN", 1)]), &shoes(), Some(&c), FulfilmentKind::Pickup, None, &tariff("flat:1"), now()).unwrap_err();
         assert!(matches!(err, PricingError::Coupon(CouponError::CurrencyMismatch { .. })));
-        let p: crate::Problem = err.into();
-        assert_eq!(p.code, "coupon_currency_mismatch");
     }
 
     #[test]
@@ -469,10 +449,7 @@ mod tests {
             assert_eq!(totals.delivery_charge.amount.to_string(), "0.00");
         }
         let err = price_basket(&basket(&[("SOCK", 1)]), &shoes(), None, FulfilmentKind::Delivery, Some(900.0), &t, now()).unwrap_err();
-        let p: crate::Problem = err.into();
-        assert_eq!((p.status, p.code.as_str()), (422, "out_of_delivery_range"));
-        assert_eq!(p.extensions["distance_km"], 900.0);
-        assert_eq!(p.extensions["max_km"], "5");
+        assert_eq!(err, PricingError::OutOfDeliveryRange { distance_km: 900.0, max_km: dec("5") });
     }
 
     #[test]
@@ -516,19 +493,5 @@ mod tests {
         assert!(DeliveryTariff::parse(&format!("bands:{many}")).is_err());
         let err = DeliveryTariff::parse("bands:20=4.95,5=2.95").unwrap_err();
         assert_eq!(err.part, "5=2.95");
-    }
-
-    #[test]
-    fn maps_to_problems() {
-        let p: crate::Problem = PricingError::MixedCurrencies { currencies: vec![Currency::parse("EUR").unwrap(), Currency::parse("USD").unwrap()] }.into();
-        assert_eq!((p.status, p.code.as_str()), (422, "mixed_currencies"));
-        assert_eq!(p.extensions["currencies"], serde_json::json!(["EUR", "USD"]));
-        assert!(p.detail.contains("EUR, USD"));
-        let p: crate::Problem = PricingError::UnknownProduct { sku: sku("X") }.into();
-        assert_eq!((p.status, p.code.as_str()), (422, "unknown_sku"));
-        let p: crate::Problem = PricingError::EmptyBasket.into();
-        assert_eq!(p.code, "empty_basket");
-        let p: crate::Problem = PricingError::DistanceUnknown.into();
-        assert_eq!(p.status, 500);
     }
 }

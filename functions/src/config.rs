@@ -1,5 +1,6 @@
 //! Deployment settings read from `[vars]` in wrangler.toml, with the documented defaults.
 
+use crate::http::problem::Problem;
 use worker::Env;
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -19,11 +20,11 @@ pub fn placement_hold_seconds(env: &Env) -> i64 {
 
 /// The delivery charge (`DELIVERY_TARIFF`, e.g. "flat:4.95" or
 /// "bands:5=2.95,20=4.95,100=7.95;free_from=100"); a malformed value is a deployment error.
-pub fn delivery_tariff(env: &Env) -> Result<omniedge::pricing::DeliveryTariff, omniedge::Problem> {
+pub fn delivery_tariff(env: &Env) -> Result<omniedge::pricing::DeliveryTariff, Problem> {
     let text = var(env, "DELIVERY_TARIFF").unwrap_or_else(|| DEFAULT_TARIFF.to_owned());
     omniedge::pricing::DeliveryTariff::parse(&text).map_err(|e| {
         worker::console_error!("DELIVERY_TARIFF is malformed: {e}");
-        omniedge::Problem::internal()
+        Problem::internal()
     })
 }
 

@@ -2,7 +2,8 @@
 //! `omniedge` crate) to HTTP (`http`, `api`), the stock and cart Durable Objects
 //! (`objects`), D1 (`d1`), the workflows' ports (`ports`) and the cron (`jobs`).
 //! Handlers are thin: parse input into domain types, authorize, call a workflow or a
-//! store, answer; every error becomes a problem document in `http/error.rs`.
+//! store, answer; every error becomes a problem document, its status and code chosen
+//! in `http/problem.rs`, rendered in `http/error.rs`.
 
 mod api;
 mod config;

@@ -226,7 +226,8 @@ impl TryFrom<RawDraft> for CouponDraft {
 }
 
 /// Why a coupon does not apply to a basket now.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CouponError {
     #[error("coupon {code} expired at {expired_at}")]
     Expired { code: CouponCode, expired_at: DateTime<Utc> },
@@ -299,28 +300,6 @@ impl Coupon {
     /// Gives back one use (an order that redeemed it was never written).
     pub fn release_redemption(&mut self) {
         self.redeemed = self.redeemed.saturating_sub(1);
-    }
-}
-
-impl From<CouponError> for crate::Problem {
-    fn from(e: CouponError) -> Self {
-        use crate::Problem;
-        let detail = e.to_string();
-        match e {
-            CouponError::Expired { code, expired_at } => {
-                Problem::unprocessable("coupon_expired", detail).with("coupon", code).with("expired_at", expired_at)
-            }
-            CouponError::BelowMinimum { code, minimum, .. } => {
-                Problem::unprocessable("coupon_below_minimum", detail).with("coupon", code).with("minimum", minimum)
-            }
-            CouponError::UsedUp { code, max_redemptions } => {
-                Problem::conflict("coupon_used_up", detail).with("coupon", code).with("max_redemptions", max_redemptions)
-            }
-            CouponError::CurrencyMismatch { code, coupon, basket } => Problem::unprocessable("coupon_currency_mismatch", detail)
-                .with("coupon", code)
-                .with("coupon_currency", coupon)
-                .with("basket_currency", basket),
-        }
     }
 }
 
@@ -445,27 +424,5 @@ mod tests {
         let c = c.revised(draft(r#"{"kind":"percent","percent":"20","max_redemptions":5}"#).unwrap());
         assert_eq!((c.code.as_str(), c.redeemed, c.remaining()), ("SUMMER-10", 1, Some(4)));
         assert_eq!(c.kind, CouponKind::Percent(Decimal::from(20)));
-    }
-
-    #[test]
-    fn maps_to_problems() {
-        let code = CouponCode::parse("X-1-Y").unwrap();
-        let cases: Vec<(CouponError, u16, &str)> = vec![
-            (CouponError::Expired { code: code.clone(), expired_at: at(1) }, 422, "coupon_expired"),
-            (CouponError::BelowMinimum { code: code.clone(), minimum: eur("50"), subtotal: eur("10") }, 422, "coupon_below_minimum"),
-            (CouponError::UsedUp { code: code.clone(), max_redemptions: 1 }, 409, "coupon_used_up"),
-            (
-                CouponError::CurrencyMismatch { code, coupon: Currency::parse("EUR").unwrap(), basket: Currency::parse("USD").unwrap() },
-                422,
-                "coupon_currency_mismatch",
-            ),
-        ];
-        for (e, status, code) in cases {
-            let p: crate::Problem = e.into();
-            assert_eq!((p.status, p.code.as_str()), (status, code));
-            assert_eq!(p.extensions["coupon"], "X-1-Y");
-        }
-        let p: crate::Problem = CouponError::BelowMinimum { code: CouponCode::parse("ABC").unwrap(), minimum: eur("50"), subtotal: eur("10") }.into();
-        assert_eq!(p.extensions["minimum"], serde_json::json!({"amount":"50","currency":"EUR"}));
     }
 }

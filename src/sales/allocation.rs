@@ -288,22 +288,6 @@ impl AllocationError {
     }
 }
 
-impl From<AllocationError> for crate::Problem {
-    fn from(e: AllocationError) -> Self {
-        let detail = e.to_string();
-        match e {
-            AllocationError::Short { short } => crate::Problem::conflict("insufficient_stock", detail).with("short_lines", short),
-            AllocationError::PickupNotOffered { location_id } => {
-                crate::Problem::unprocessable("pickup_not_offered", detail).with("location_id", location_id)
-            }
-            AllocationError::NotAStore { location_id, kind } => {
-                crate::Problem::unprocessable("not_a_store", detail).with("location_id", location_id).with("kind", kind)
-            }
-            AllocationError::UnknownLocation { location_id } => crate::Problem::not_found("location", location_id.as_str()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -517,24 +501,5 @@ mod tests {
         assert_eq!(delivery_distance_km(&[], &network(), &Position::new(0.0, 0.0).unwrap()), None);
         let grouped = per_sku(&result);
         assert_eq!(grouped[&sku("B")], vec![Allocation { location_id: loc("far-wh"), quantity: q(1) }]);
-    }
-
-    #[test]
-    fn maps_to_problems() {
-        let short = AllocationError::Short {
-            short: vec![ShortLine { sku: sku("A"), requested: 2, available_total: 1, available_at: vec![LocationAvailable { location_id: loc("s1"), available: 1 }] }],
-        };
-        let p: crate::Problem = short.into();
-        assert_eq!((p.status, p.code.as_str()), (409, "insufficient_stock"));
-        assert_eq!(
-            p.extensions["short_lines"],
-            serde_json::json!([{"sku":"A","requested":2,"available_total":1,"available_at":[{"location_id":"s1","available":1}]}])
-        );
-        let p: crate::Problem = AllocationError::PickupNotOffered { location_id: loc("w1") }.into();
-        assert_eq!((p.status, p.code.as_str(), &p.extensions["location_id"]), (422, "pickup_not_offered", &serde_json::json!("w1")));
-        let p: crate::Problem = AllocationError::NotAStore { location_id: loc("w1"), kind: LocationKind::Warehouse }.into();
-        assert_eq!((p.status, p.code.as_str(), &p.extensions["kind"]), (422, "not_a_store", &serde_json::json!("warehouse")));
-        let p: crate::Problem = AllocationError::UnknownLocation { location_id: loc("x") }.into();
-        assert_eq!((p.status, p.code.as_str()), (404, "location_not_found"));
     }
 }

@@ -1,6 +1,7 @@
 //! Carts: what a shopper intends to buy, started in any channel and finished in any
-//! other. While a line sits in an open cart its units are held (see `stock`), for a
-//! time that activity refreshes; an ordered cart is closed for good.
+//! other. While a line sits in an open cart its units are held (see `inventory::ledger`),
+//! for a time that activity refreshes; an ordered cart is closed for good. A shopper's
+//! change is taken only if the cart still prices afterwards; a refused one changes nothing.
 
 use crate::shared::channel::Channel;
 use crate::sales::origin::SalesOrigin;
@@ -29,6 +30,13 @@ pub struct CartLine {
     pub hold_expires_at: Option<DateTime<Utc>>,
 }
 
+impl CartLine {
+    /// A line whose units are not held (holds disabled, or its stock is gone).
+    pub fn unheld(sku: Sku, quantity: PositiveQuantity) -> Self {
+        CartLine { sku, quantity, held_at: None, hold_expires_at: None }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CartStatus {
@@ -53,7 +61,9 @@ pub struct Cart {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a cart refuses a change (serializable, so the cart's object can answer it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CartError {
     #[error("cart {0} was already ordered")]
     Closed(CartId),
@@ -63,6 +73,20 @@ pub enum CartError {
     TooManyLines,
     #[error("cart {cart} was ordered as {ordered}, not {asked}")]
     OrderedElsewhere { cart: CartId, ordered: OrderId, asked: OrderId },
+    /// After the change the cart would not price from the catalog (e.g. lines in two currencies).
+    #[error(transparent)]
+    Unpriced(#[from] PricingError),
+}
+
+/// A change a shopper makes to an open cart, from any channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum CartChange {
+    /// Sets lines' quantities (adding lines that are new) with where their units are held.
+    SetLines { lines: Vec<CartLine> },
+    RemoveLine { sku: Sku },
+    /// Contact details, or the customer who logged in.
+    Update { update: CartUpdate },
 }
 
 /// The body of `POST /v1/carts`.
@@ -145,8 +169,24 @@ impl Cart {
         }
     }
 
+    /// Applies a shopper's change if the cart still prices from `catalog` (the products
+    /// of its lines) afterwards. A change the cart refuses, or one after which it would
+    /// not price (lines in two currencies, too large a total), leaves it as it was; a
+    /// change that makes an unpriced cart price again (removing the odd line) is taken.
+    pub fn apply(&mut self, change: CartChange, catalog: &[Product], now: DateTime<Utc>) -> Result<(), CartError> {
+        let mut changed = self.clone();
+        match change {
+            CartChange::SetLines { lines } => changed.set_lines(lines, now),
+            CartChange::RemoveLine { sku } => changed.remove_line(&sku, now),
+            CartChange::Update { update } => changed.update(update, now),
+        }?;
+        CartView::of(&changed, catalog)?;
+        *self = changed;
+        Ok(())
+    }
+
     /// Sets several lines at once (used when activity refreshes every hold).
-    pub fn set_lines(&mut self, lines: Vec<CartLine>, now: DateTime<Utc>) -> Result<(), CartError> {
+    fn set_lines(&mut self, lines: Vec<CartLine>, now: DateTime<Utc>) -> Result<(), CartError> {
         lines.into_iter().try_for_each(|line| self.set_line(line, now))
     }
 
@@ -163,7 +203,7 @@ impl Cart {
         Ok(())
     }
 
-    pub fn remove_line(&mut self, sku: &Sku, now: DateTime<Utc>) -> Result<(), CartError> {
+    fn remove_line(&mut self, sku: &Sku, now: DateTime<Utc>) -> Result<(), CartError> {
         self.ensure_open()?;
         let before = self.lines.len();
         self.lines.retain(|l| &l.sku != sku);
@@ -175,7 +215,7 @@ impl Cart {
     }
 
     /// Attaches contact details or the customer who logged in; the cart stays theirs.
-    pub fn update(&mut self, update: CartUpdate, now: DateTime<Utc>) -> Result<(), CartError> {
+    fn update(&mut self, update: CartUpdate, now: DateTime<Utc>) -> Result<(), CartError> {
         self.ensure_open()?;
         if let Some(contact) = update.contact {
             self.contact = contact;
@@ -275,7 +315,7 @@ mod tests {
         Cart::open(CartId::parse("cart_1").unwrap(), SalesOrigin::App, draft, 900, now())
     }
     fn line(sku: &str, q: i64) -> CartLine {
-        CartLine { sku: Sku::parse(sku).unwrap(), quantity: PositiveQuantity::new(q).unwrap(), held_at: None, hold_expires_at: None }
+        CartLine::unheld(Sku::parse(sku).unwrap(), PositiveQuantity::new(q).unwrap())
     }
 
     #[test]
@@ -298,6 +338,73 @@ mod tests {
         c.close(order, now()).unwrap();
         assert!(c.close(OrderId::parse("ord_2").unwrap(), now()).is_err());
         assert!(matches!(c.set_line(line("A", 1), now()), Err(CartError::Closed(_))));
+    }
+
+    fn product(sku: &str, currency: &str) -> Product {
+        Product {
+            sku: Sku::parse(sku).unwrap(),
+            style: crate::shared::ids::StyleCode::parse("STYLE").unwrap(),
+            name: format!("Product {sku}"),
+            color: "black".into(),
+            size: "42".into(),
+            price: Money::parse("10.00", currency).unwrap(),
+            attributes: Default::default(),
+            images: Vec::new(),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_change_after_which_the_cart_would_not_price_changes_nothing() {
+        let mut c = cart();
+        let euros = [product("A", "EUR"), product("B", "EUR"), product("C", "EUR")];
+        c.apply(CartChange::SetLines { lines: vec![line("A", 1), line("B", 1), line("C", 1)] }, &euros, now()).unwrap();
+        // C is now sold in dollars: the cart no longer prices.
+        let repriced = [product("A", "EUR"), product("B", "EUR"), product("C", "USD")];
+        let before = c.clone();
+        let later = now() + chrono::Duration::minutes(1);
+        let refused = [
+            CartChange::RemoveLine { sku: Sku::parse("A").unwrap() },
+            CartChange::SetLines { lines: vec![line("A", 3)] },
+            CartChange::Update { update: serde_json::from_str(r#"{"contact":{"email":"ann@example.com"}}"#).unwrap() },
+        ];
+        for change in refused {
+            let outcome = c.apply(change.clone(), &repriced, later);
+            assert!(matches!(outcome, Err(CartError::Unpriced(PricingError::MixedCurrencies { .. }))), "{change:?}");
+            assert_eq!(c, before, "{change:?}");
+        }
+        c.apply(CartChange::RemoveLine { sku: Sku::parse("C").unwrap() }, &repriced, later).unwrap();
+        assert_eq!(c.lines, vec![line("A", 1), line("B", 1)]);
+        assert_eq!(c.updated_at, later);
+    }
+
+    #[test]
+    fn a_refused_change_leaves_the_cart_as_it_was() {
+        let mut c = cart();
+        let catalog = [product("A", "EUR")];
+        let unknown = c.apply(CartChange::SetLines { lines: vec![line("A", 1), line("X", 1)] }, &catalog, now());
+        assert_eq!(unknown, Err(CartError::Unpriced(PricingError::UnknownProduct { sku: Sku::parse("X").unwrap() })));
+        assert!(c.lines.is_empty(), "no line of a refused change is kept");
+        let missing = c.apply(CartChange::RemoveLine { sku: Sku::parse("A").unwrap() }, &catalog, now());
+        assert!(matches!(missing, Err(CartError::NoSuchLine(_))));
+        let too_many: Vec<Product> = (0..=MAX_LINES).map(|i| product(&format!("P{i}"), "EUR")).collect();
+        let lines = too_many.iter().map(|p| line(p.sku.as_str(), 1)).collect();
+        assert_eq!(c.apply(CartChange::SetLines { lines }, &too_many, now()), Err(CartError::TooManyLines));
+        assert!(c.lines.is_empty());
+    }
+
+    #[test]
+    fn refusals_cross_as_json() {
+        let refusals = [
+            CartError::Closed(CartId::parse("cart_1").unwrap()),
+            CartError::NoSuchLine(Sku::parse("A").unwrap()),
+            CartError::TooManyLines,
+            CartError::Unpriced(PricingError::MixedCurrencies { currencies: vec![crate::shared::money::Currency::parse("EUR").unwrap()] }),
+        ];
+        for e in refusals {
+            let json = serde_json::to_string(&e).unwrap();
+            assert_eq!(serde_json::from_str::<CartError>(&json).unwrap(), e, "{json}");
+        }
     }
 
     #[test]

@@ -128,14 +128,6 @@ impl FulfilmentRequest {
     }
 }
 
-impl From<FulfilmentError> for crate::Problem {
-    fn from(e: FulfilmentError) -> Self {
-        match e {
-            FulfilmentError::InStoreWithoutStore => crate::Problem::unprocessable("in_store_without_store", e.to_string()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,11 +207,5 @@ mod tests {
         let v = serde_json::to_value(&in_store).unwrap();
         assert_eq!(v, serde_json::json!({"type":"in_store","location_id":"s1"}));
         assert_eq!(serde_json::from_value::<FulfilmentRequest>(v).unwrap(), in_store);
-    }
-
-    #[test]
-    fn maps_to_a_problem() {
-        let p: crate::Problem = FulfilmentError::InStoreWithoutStore.into();
-        assert_eq!((p.status, p.code.as_str()), (422, "in_store_without_store"));
     }
 }

@@ -155,12 +155,6 @@ pub fn direct_hold_ref(id: &OrderId) -> HoldRef {
     HoldRef(format!("order:{id}"))
 }
 
-impl From<InvalidOrder> for crate::Problem {
-    fn from(e: InvalidOrder) -> Self {
-        crate::Problem::unprocessable("invalid_order", e.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,11 @@
 // Carts from every channel: who may start one for which channel, priced lines whose
 // units are held (and show as held in stock lookups) until the hold lapses, a cart
 // started in one channel and ordered in another, guests who leave contact details or
-// log in, and the refusals (no stock, unknown cart or SKU, a cart already ordered).
+// log in, and the refusals (no stock, unknown cart or SKU, a cart already ordered, a
+// change to a cart that no longer prices), none of which changes the cart or its holds.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { call, sleep, uid } from "./api.mjs";
+import { call, product, sleep, stock, uid } from "./api.mjs";
 import {
   counts, eur, newCart, newCustomer, paid, pickupAt, placed, placeOrder, setLine, storeKey, storefrontKey, world,
 } from "./retail-fixtures.mjs";
@@ -171,6 +172,22 @@ describe("cart lines", () => {
     assert.equal((await counts(sku.shoe, loc.shop)).held, 2);
   });
 
+  test("lines added at the same time are all kept, each held", async () => {
+    const products = Object.fromEntries(["a", "b", "c", "d", "e"].map((name) => [name, {}]));
+    const { loc, sku } = await world({
+      locations: { shop: {} },
+      products,
+      stock: Object.fromEntries(Object.keys(products).map((name) => [name, { shop: 2 }])),
+    });
+    const { json: cart } = await newCart({ channel: "web" });
+    const answers = await Promise.all(Object.values(sku).map((line) => setLine(cart.id, line, 1)));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+    const { json: read } = await call("GET", `/v1/carts/${cart.id}`);
+    assert.deepEqual(read.lines.map((l) => l.sku).sort(), Object.values(sku).sort());
+    assert.ok(read.lines.every((l) => l.held_at === loc.shop));
+    for (const line of Object.values(sku)) assert.equal((await counts(line, loc.shop)).held, 1);
+  });
+
   test("a store cart holds only at its own store", async () => {
     const { loc, sku } = await world({
       locations: { shop: {}, bigger: {} },
@@ -272,5 +289,96 @@ describe("carts across channels and people", () => {
     }
     assert.deepEqual(await counts(sku.shoe, loc.shop), { on_hand: 4, held: 0, available: 4, committed: 1 }, "ordered once");
     assert.equal((await counts(sku.socks, loc.shop)).held, 0);
+  });
+});
+
+describe("refused cart changes", () => {
+  test("a cart that no longer prices refuses changes that leave it so, and they change neither the cart nor its holds", async () => {
+    const { loc, sku } = await world({
+      locations: { shop: {} },
+      products: { shoe: { price: "19.99" }, socks: { price: "5.50" }, laces: { price: "2.00" } },
+      stock: { shoe: { shop: 5 }, socks: { shop: 5 }, laces: { shop: 5 } },
+    });
+    const { json: cart } = await newCart({ channel: "web" });
+    for (const line of [sku.shoe, sku.socks, sku.laces]) assert.equal((await setLine(cart.id, line, 1)).status, 200);
+    const priceLaces = (currency) => product(sku.laces, { price: "2.00", currency });
+    const held = async () => ({
+      shoe: (await counts(sku.shoe, loc.shop)).held,
+      socks: (await counts(sku.socks, loc.shop)).held,
+      laces: (await counts(sku.laces, loc.shop)).held,
+    });
+    // The cart as it reads while the laces are priced in euros again.
+    const inEuros = async () => {
+      await priceLaces("EUR");
+      const read = await call("GET", `/v1/carts/${cart.id}`);
+      await priceLaces("USD");
+      assert.equal(read.status, 200);
+      return read.json;
+    };
+    const before = (await call("GET", `/v1/carts/${cart.id}`)).json;
+    assert.deepEqual(await held(), { shoe: 1, socks: 1, laces: 1 });
+
+    await priceLaces("USD");
+    const read = await call("GET", `/v1/carts/${cart.id}`);
+    assert.deepEqual([read.status, read.json.code, read.json.currencies], [422, "mixed_currencies", ["EUR", "USD"]]);
+
+    const refusals = {
+      "removing a euro line": () => call("DELETE", `/v1/carts/${cart.id}/lines/${sku.shoe}`),
+      "leaving contact details": () => call("PATCH", `/v1/carts/${cart.id}`, { body: { contact: { email: `mixed-${uid()}@example.com` } } }),
+      "changing a quantity": () => setLine(cart.id, sku.shoe, 3),
+    };
+    for (const [what, send] of Object.entries(refusals)) {
+      const answer = await send();
+      assert.deepEqual([answer.status, answer.json.code], [422, "mixed_currencies"], what);
+      assert.deepEqual(await held(), { shoe: 1, socks: 1, laces: 1 }, `${what}: the holds are as they were`);
+      assert.deepEqual(await inEuros(), before, `${what}: the cart is as it was`);
+    }
+
+    const fixed = await call("DELETE", `/v1/carts/${cart.id}/lines/${sku.laces}`);
+    assert.equal(fixed.status, 200, "removing the dollar line makes the cart price again");
+    assert.deepEqual(fixed.json.lines.map((l) => [l.sku, l.quantity]), [[sku.shoe, 1], [sku.socks, 1]]);
+    assert.deepEqual(fixed.json.subtotal, eur("25.49"));
+    assert.deepEqual(await held(), { shoe: 1, socks: 1, laces: 0 });
+  });
+
+  test("a line refused for want of stock puts back the holds the request refreshed", async () => {
+    const { loc, sku } = await world({
+      locations: { shop: {} },
+      products: { shoe: {}, socks: {} },
+      stock: { shoe: { shop: 3 }, socks: { shop: 1 } },
+    });
+    const { json: cart } = await newCart({ channel: "web", hold_seconds: 4 });
+    const added = Date.now();
+    await setLine(cart.id, sku.shoe, 1);
+    await sleep(2500); // past half the shoes' hold: activity on the cart would refresh it
+    const refused = await setLine(cart.id, sku.socks, 2);
+    assert.deepEqual([refused.status, refused.json.code], [409, "insufficient_stock"]);
+    assert.equal((await counts(sku.socks, loc.shop)).held, 0);
+    assert.equal((await counts(sku.shoe, loc.shop)).held, 1);
+    await sleep(added + 5500 - Date.now()); // the shoes' own hold has lapsed; a refreshed one would not have
+    assert.equal((await counts(sku.shoe, loc.shop)).held, 0, "the refused request did not keep the shoes' hold alive");
+  });
+
+  test("a line beyond the most a cart may have is refused before its units are held", async () => {
+    const { loc } = await world({ locations: { shop: {} } });
+    const run = uid();
+    const skus = Array.from({ length: 101 }, (_, i) => `MANY-${i}-${run}`);
+    for (let i = 0; i < skus.length; i += 20) {
+      await Promise.all(skus.slice(i, i + 20).map(async (line) => {
+        await product(line);
+        await stock(line, loc.shop, 1);
+      }));
+    }
+    const { json: cart } = await newCart({ channel: "web" });
+    const [last, ...first] = [skus.at(-1), ...skus.slice(0, 100)];
+    for (let i = 0; i < first.length; i += 10) {
+      const answers = await Promise.all(first.slice(i, i + 10).map((line) => setLine(cart.id, line, 1)));
+      assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.find((a) => a.status !== 200)?.json));
+    }
+    const refused = await setLine(cart.id, last, 1);
+    assert.deepEqual([refused.status, refused.json.code], [422, "too_many_lines"]);
+    assert.equal((await counts(last, loc.shop)).held, 0, "no hold is left behind");
+    const { json: read } = await call("GET", `/v1/carts/${cart.id}`);
+    assert.equal(read.lines.length, 100);
   });
 });

@@ -5,7 +5,7 @@ use crate::d1::api_keys::ApiKey;
 use crate::http::error::ApiResult;
 use crate::http::{json, json_body, new_id, no_content, now_rfc3339};
 use omniedge::access::{key_hash, KeyGrant, Principal, KEY_PREFIX};
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use serde::Serialize;
 use worker::{Env, Request, Response};
 

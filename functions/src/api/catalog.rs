@@ -6,7 +6,7 @@ use crate::http::{json, json_body, now_rfc3339, path_id, Query};
 use omniedge::access::Principal;
 use omniedge::catalog::{Product, ProductDraft};
 use omniedge::shared::ids::{Sku, StyleCode};
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use worker::{Env, Request, Response};
 
 pub async fn list(req: &Request, env: &Env) -> ApiResult<Response> {

@@ -5,7 +5,7 @@ use crate::http::error::ApiResult;
 use crate::http::{json, json_body, now_rfc3339, path_id};
 use omniedge::access::Principal;
 use omniedge::pricing::coupon::{Coupon, CouponCode, CouponDraft};
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use worker::{Env, Request, Response};
 
 pub async fn put(code: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {

@@ -7,7 +7,7 @@ use crate::http::{json, json_body, new_id, now_rfc3339, path_id};
 use omniedge::access::Principal;
 use omniedge::customers::{Customer, CustomerDraft};
 use omniedge::shared::ids::CustomerId;
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use worker::{D1Database, Env, Request, Response};
 
 fn email_taken(email: &str) -> Problem {

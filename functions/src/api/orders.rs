@@ -16,7 +16,7 @@ use omniedge::shared::ids::{CustomerId, LocationId, OrderId};
 use omniedge::workflows::lifecycle;
 use omniedge::workflows::placement::{self, Placed, PlacementRequest};
 use omniedge::workflows::ports::ClaimKey;
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use sha2::{Digest, Sha256};
 use worker::{Env, Request, Response};
 

@@ -13,7 +13,7 @@ use omniedge::inventory::availability::{sku_stock, style_stock, BatchLookup, Sto
 use omniedge::shared::geo::{Position, RadiusKm};
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::locations::LocationKind;
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use sha2::{Digest, Sha256};
 use worker::{Env, Request, Response};
 

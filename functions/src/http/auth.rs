@@ -5,7 +5,7 @@ use crate::d1::cache::TtlCache;
 use crate::d1;
 use crate::http::error::ApiResult;
 use omniedge::access::{bearer_secret, key_hash, secrets_match, Principal};
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use std::rc::Rc;
 use worker::{Env, Request};
 

@@ -1,5 +1,5 @@
-//! The one place where anything that goes wrong becomes an `application/problem+json`
-//! response: domain errors keep their status and code, platform errors become a
+//! Where anything that goes wrong becomes an `application/problem+json` response:
+//! refusals with the status and code `problem.rs` gives them, platform failures as a
 //! 500 that names nothing internal (the cause goes to the log only).
 
 use omniedge::access::AccessError;
@@ -9,7 +9,7 @@ use omniedge::workflows::lifecycle::MoveError;
 use omniedge::workflows::placement::PlacementError;
 use omniedge::workflows::ports::{ClaimRefused, Unavailable};
 use omniedge::workflows::settlement::SettleError;
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use worker::{Headers, Response};
 
 #[derive(Debug)]
@@ -34,10 +34,7 @@ impl From<StockError> for ApiError {
 }
 impl From<StockRefusal> for ApiError {
     fn from(e: StockRefusal) -> Self {
-        match e {
-            StockRefusal::Stock(refused) => refused.into(),
-            StockRefusal::IdempotencyKeyReused => ApiError(Problem::unprocessable("idempotency_key_reused", e.to_string())),
-        }
+        ApiError(e.into())
     }
 }
 impl From<Unavailable> for ApiError {
@@ -54,45 +51,24 @@ impl From<SettleError> for ApiError {
 }
 impl From<ClaimRefused> for ApiError {
     fn from(e: ClaimRefused) -> Self {
-        let detail = e.to_string();
-        ApiError(match e {
-            ClaimRefused::KeyReused => Problem::unprocessable("idempotency_key_reused", detail),
-            ClaimRefused::InUse => Problem::conflict("idempotency_key_in_use", detail),
-        })
+        ApiError(e.into())
     }
 }
 impl From<PlacementError> for ApiError {
     fn from(e: PlacementError) -> Self {
-        let detail = e.to_string();
         match e {
-            PlacementError::Order(e) => ApiError(e.into()),
-            PlacementError::Origin(e) => ApiError(e.into()),
-            PlacementError::Fulfilment(e) => ApiError(e.into()),
-            PlacementError::Payment(e) => ApiError(e.into()),
-            PlacementError::Cart(e) => ApiError(e.into()),
-            PlacementError::Allocation(e) => ApiError(e.into()),
-            PlacementError::Pricing(e) => ApiError(e.into()),
-            PlacementError::Stock(e) => e.into(),
-            PlacementError::CartNotFound(id) => ApiError(Problem::not_found("cart", id.as_str())),
-            PlacementError::CouponNotFound(code) => ApiError(Problem::not_found("coupon", code.as_str())),
-            PlacementError::CustomerNotFound(id) => ApiError(Problem::not_found("customer", id.as_str())),
-            PlacementError::CouponUsedUp(code) => ApiError(Problem::conflict("coupon_used_up", detail).with("coupon", code)),
-            PlacementError::CartJustOrdered(cart) => ApiError(Problem::conflict("cart_closed", detail).with("cart_id", cart)),
-            PlacementError::Claim(e) => e.into(),
             PlacementError::Settle(e) => e.into(),
             PlacementError::Unavailable(e) => e.into(),
+            refused => ApiError(refused.into()),
         }
     }
 }
 impl From<MoveError> for ApiError {
     fn from(e: MoveError) -> Self {
         match e {
-            MoveError::NotFound(id) => ApiError(Problem::not_found("order", id.as_str())),
-            MoveError::Access(e) => e.into(),
-            MoveError::Lifecycle(e) => ApiError(e.into()),
-            MoveError::Changed => ApiError(Problem::conflict("order_changed", e.to_string())),
             MoveError::Settle(e) => e.into(),
             MoveError::Unavailable(e) => e.into(),
+            refused => ApiError(refused.into()),
         }
     }
 }

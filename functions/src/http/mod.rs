@@ -1,14 +1,16 @@
 //! The HTTP edge: reading requests and writing responses (body limits, strict JSON
 //! parsing into domain types, query parameters, the Idempotency-Key header), the
-//! router, caller authentication, error rendering and the tests' fault injection.
+//! router, caller authentication, problem details (every error's status and code) and
+//! their rendering, and the tests' fault injection.
 
 pub mod auth;
 pub mod error;
 pub mod faults;
+pub mod problem;
 pub mod router;
 
 use crate::http::error::ApiResult;
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use worker::{Headers, Request, Response};

@@ -5,7 +5,7 @@
 use crate::http::{auth, faults};
 use crate::http::error::ApiResult;
 use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, stock};
-use omniedge::Problem;
+use crate::http::problem::Problem;
 use worker::{Env, Method, Request, Response};
 
 enum Route<'a> {

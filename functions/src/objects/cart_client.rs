@@ -1,11 +1,14 @@
-//! Calls a cart's Durable Object.
+//! Calls a cart's Durable Object: sends a `CartCommand` and gets the cart back, or the
+//! object's typed refusal (no such cart, or the cart's own `CartError`); and the
+//! workflows' cart port over the same objects.
 
-use crate::objects::cart::CartCommand;
-use crate::objects::protocol;
 use crate::http::error::ApiResult;
+use crate::http::problem::Problem;
+use crate::objects::cart::{CartCommand, CartRefusal};
+use crate::objects::protocol;
 use omniedge::sales::cart::{Cart, CartError};
-use omniedge::workflows::ports::{CartPort, PortError, Unavailable};
 use omniedge::shared::ids::{CartId, OrderId};
+use omniedge::workflows::ports::{CartPort, PortError, Unavailable};
 use worker::{Env, Stub};
 
 pub struct CartClient {
@@ -17,8 +20,14 @@ impl CartClient {
         Ok(CartClient { stub: env.durable_object("CART")?.id_from_name(id.as_str())?.get_stub()? })
     }
 
+    /// The cart after the command, or why the object refused it.
+    pub async fn ask(&self, command: CartCommand) -> ApiResult<Result<Cart, CartRefusal>> {
+        Ok(protocol::request(&self.stub, &command).await?)
+    }
+
+    /// The cart after the command; a refusal is answered as its problem.
     pub async fn send(&self, command: CartCommand) -> ApiResult<Cart> {
-        protocol::call(&self.stub, &command).await
+        self.ask(command).await?.map_err(|refusal| Problem::from(refusal).into())
     }
 }
 
@@ -27,22 +36,27 @@ pub struct CartObjects<'a> {
     pub env: &'a Env,
 }
 
+impl CartObjects<'_> {
+    async fn ask(&self, id: &CartId, command: CartCommand) -> Result<Result<Cart, CartRefusal>, Unavailable> {
+        let client = CartClient::for_cart(self.env, id).map_err(|e| Unavailable(e.0.detail))?;
+        protocol::request(&client.stub, &command).await
+    }
+}
+
 impl CartPort for CartObjects<'_> {
     async fn cart(&self, id: &CartId) -> Result<Option<Cart>, Unavailable> {
-        let client = CartClient::for_cart(self.env, id).map_err(|e| Unavailable(e.0.detail))?;
-        match client.send(CartCommand::Get).await {
+        match self.ask(id, CartCommand::Get).await? {
             Ok(cart) => Ok(Some(cart)),
-            Err(e) if e.0.status == 404 => Ok(None),
-            Err(e) => Err(Unavailable(e.0.detail)),
+            Err(CartRefusal::NoSuchCart(_)) => Ok(None),
+            Err(CartRefusal::Refused(e)) => Err(Unavailable(format!("reading cart {id} was refused: {e}"))),
         }
     }
 
     async fn close(&self, id: &CartId, order: &OrderId) -> Result<(), PortError<CartError>> {
-        let client = CartClient::for_cart(self.env, id).map_err(|e| Unavailable(e.0.detail))?;
-        match client.send(CartCommand::Close { order_id: order.clone() }).await {
+        match self.ask(id, CartCommand::Close { order_id: order.clone() }).await? {
             Ok(_) => Ok(()),
-            Err(e) if e.0.status == 409 => Err(PortError::Refused(CartError::Closed(id.clone()))),
-            Err(e) => Err(PortError::Unavailable(Unavailable(e.0.detail))),
+            Err(CartRefusal::Refused(e)) => Err(PortError::Refused(e)),
+            Err(CartRefusal::NoSuchCart(_)) => Err(PortError::Unavailable(Unavailable(format!("no cart {id} to close")))),
         }
     }
 }
