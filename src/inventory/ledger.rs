@@ -7,21 +7,32 @@
 //! `held` of them sit in carts for a while; `available = on_hand - held`.
 //! Placing an order moves units from `on_hand` to `committed`; handing them over
 //! removes them from `committed`; cancelling puts them back on hand. What became of
-//! each order's units is its `Commitment`, kept by the owner next to the ledger (one
-//! record per order), so every command on an order is idempotent: committing,
-//! handing over or restocking an order twice changes nothing the second time.
+//! each order's units is its `Commitment` (one row per order), so every command on an
+//! order is idempotent: committing, handing over or restocking an order twice changes
+//! nothing the second time.
+//!
+//! The ledger runs over indexed rows (`rows::LedgerRows`): totals per location are kept
+//! up to date with every change, and each command touches only the rows it needs, so
+//! no command costs more as live holds pile up. Lapsed holds stop counting at once and
+//! are deleted in bounded batches (`expire`), by the object's alarm and before changes.
 
 use crate::shared::ids::LocationId;
 use crate::shared::quantity::{Delta, PositiveQuantity, Quantity, MAX_UNITS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use crate::inventory::rows::LedgerRows;
 use std::collections::BTreeMap;
 
-/// Counts of one SKU at one location.
+#[cfg(test)]
+mod model;
+
+/// Counts of one SKU at one location, kept up to date with every change: `held` adds
+/// up the holds at the location, lapsed ones too until they are expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Level {
     pub on_hand: u32,
     pub committed: u32,
+    pub held: u32,
 }
 
 /// Who a hold is for: a cart or an order being placed (opaque to the ledger).
@@ -96,13 +107,6 @@ pub struct Adjusted {
     pub released_holds: Vec<HoldRef>,
 }
 
-/// Every location's counts and every live hold of one SKU.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct StockLedger {
-    levels: BTreeMap<LocationId, Level>,
-    holds: Vec<Hold>,
-}
-
 /// What became of the units one order took of this SKU.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -130,154 +134,197 @@ impl Commitment {
     }
 }
 
-/// A command on an order's units: the commitment to store when it changed.
-pub type CommitmentChange = Result<Option<Commitment>, StockError>;
-
 /// The placed order a commitment belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct OrderRef(pub String);
 
-impl StockLedger {
-    /// Drops holds that lapsed; returns whether anything changed.
-    pub fn expire_holds(&mut self, now: DateTime<Utc>) -> bool {
-        let before = self.holds.len();
-        self.holds.retain(|h| h.expires_at > now);
-        before != self.holds.len()
+
+/// What a ledger command answers: refused by the rules, or failed in storage (`E`).
+pub type Outcome<T, E> = Result<Result<T, StockError>, E>;
+
+/// Lapsed holds one command or alarm deletes at most.
+pub const EXPIRY_BATCH: usize = 500;
+
+/// The stock ledger of one SKU over its rows.
+pub struct StockLedger<R> {
+    rows: R,
+}
+
+impl<R: Default> Default for StockLedger<R> {
+    fn default() -> Self {
+        StockLedger { rows: R::default() }
+    }
+}
+
+impl<R: LedgerRows> StockLedger<R> {
+    pub fn new(rows: R) -> Self {
+        StockLedger { rows }
     }
 
-    /// When the next hold lapses, for the alarm.
-    pub fn next_expiry(&self) -> Option<DateTime<Utc>> {
-        self.holds.iter().map(|h| h.expires_at).min()
+    pub fn rows(&self) -> &R {
+        &self.rows
     }
 
-    pub fn level(&self, location: &LocationId) -> Level {
-        self.levels.get(location).copied().unwrap_or_default()
+    pub fn into_rows(self) -> R {
+        self.rows
     }
 
-    fn held_at(&self, location: &LocationId, now: DateTime<Utc>) -> u32 {
-        self.live_holds(now).filter(|h| &h.location_id == location).map(|h| h.quantity.get()).sum()
+    /// Deletes up to `limit` lapsed holds; answers how many.
+    pub fn expire(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize, R::Error> {
+        let lapsed = self.rows.lapsed(now, limit)?;
+        for hold in &lapsed {
+            self.delete_hold(hold)?;
+        }
+        Ok(lapsed.len())
     }
 
-    fn live_holds(&self, now: DateTime<Utc>) -> impl Iterator<Item = &Hold> {
-        self.holds.iter().filter(move |h| h.expires_at > now)
+    /// When the next hold lapses (or lapsed and is still to be deleted), for the alarm.
+    pub fn next_expiry(&self) -> Result<Option<DateTime<Utc>>, R::Error> {
+        self.rows.next_expiry()
+    }
+
+    fn level(&self, at: &LocationId) -> Result<Level, R::Error> {
+        Ok(self.rows.level(at)?.unwrap_or_default())
+    }
+
+    /// Live holds per location: the kept totals less what lapsed and is not yet deleted.
+    fn live_held(&self, now: DateTime<Utc>) -> Result<BTreeMap<LocationId, u32>, R::Error> {
+        let mut held: BTreeMap<LocationId, u32> = self.rows.levels()?.into_iter().map(|(at, l)| (at, l.held)).collect();
+        for (at, units) in self.rows.lapsed_units(now)? {
+            if let Some(h) = held.get_mut(&at) {
+                *h = h.saturating_sub(units);
+            }
+        }
+        Ok(held)
+    }
+
+    fn live_held_at(&self, at: &LocationId, now: DateTime<Utc>) -> Result<u32, R::Error> {
+        Ok(self.live_held(now)?.get(at).copied().unwrap_or(0))
     }
 
     /// Units that can be sold now at a location.
-    pub fn available_at(&self, location: &LocationId, now: DateTime<Utc>) -> u32 {
-        self.level(location).on_hand.saturating_sub(self.held_at(location, now))
+    pub fn available_at(&self, at: &LocationId, now: DateTime<Utc>) -> Result<u32, R::Error> {
+        Ok(self.level(at)?.on_hand.saturating_sub(self.live_held_at(at, now)?))
     }
 
     /// Every location that ever had a count of this SKU, with what is held and available.
-    pub fn view(&self, now: DateTime<Utc>) -> Vec<LocationLevel> {
-        self.levels
-            .iter()
-            .map(|(id, level)| {
-                let held = self.held_at(id, now);
-                LocationLevel {
-                    location_id: id.clone(),
-                    on_hand: level.on_hand,
-                    held,
-                    available: level.on_hand.saturating_sub(held),
-                    committed: level.committed,
-                }
+    pub fn view(&self, now: DateTime<Utc>) -> Result<Vec<LocationLevel>, R::Error> {
+        let held = self.live_held(now)?;
+        Ok(self
+            .rows
+            .levels()?
+            .into_iter()
+            .map(|(at, level)| {
+                let held = held.get(&at).copied().unwrap_or(0);
+                LocationLevel { location_id: at, on_hand: level.on_hand, held, available: level.on_hand.saturating_sub(held), committed: level.committed }
             })
-            .collect()
+            .collect())
+    }
+
+    /// Every location's counts as `reference` sees them: what it holds itself counts as
+    /// available to it (a basket being ordered may use its own holds).
+    pub fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Result<Vec<LocationLevel>, R::Error> {
+        let own = self.holds_of(reference, now)?;
+        Ok(self
+            .view(now)?
+            .into_iter()
+            .map(|mut level| {
+                let mine: u32 = own.iter().filter(|a| a.location_id == level.location_id).map(|a| a.quantity.get()).sum();
+                level.held -= mine;
+                level.available += mine;
+                level
+            })
+            .collect())
+    }
+
+    /// Units `reference` holds at each location right now.
+    pub fn holds_of(&self, reference: &HoldRef, now: DateTime<Utc>) -> Result<Vec<Allocation>, R::Error> {
+        Ok(self
+            .rows
+            .holds_of(reference)?
+            .into_iter()
+            .filter(|h| h.expires_at > now)
+            .map(|h| Allocation { location_id: h.location_id, quantity: h.quantity })
+            .collect())
     }
 
     /// Applies a count or a correction from a stock system.
-    pub fn adjust(
-        &mut self,
-        location: &LocationId,
-        change: StockChange,
-        now: DateTime<Utc>,
-    ) -> Result<Adjusted, StockError> {
-        self.expire_holds(now);
-        let before = self.level(location).on_hand;
-        let held = self.held_at(location, now);
+    pub fn adjust(&mut self, at: &LocationId, change: StockChange, now: DateTime<Utc>) -> Outcome<Adjusted, R::Error> {
+        self.expire(now, EXPIRY_BATCH)?;
+        let mut level = self.level(at)?;
+        let before = level.on_hand;
+        let mut held = self.live_held_at(at, now)?;
         let after = match change {
             StockChange::Set(q) => q.get() as i64,
             StockChange::Delta(d) => before as i64 + d.get() as i64,
         };
         if after > MAX_UNITS as i64 {
-            return Err(StockError::AboveLimit { location_id: location.clone(), on_hand_after: after, max: MAX_UNITS });
+            return Ok(Err(StockError::AboveLimit { location_id: at.clone(), on_hand_after: after, max: MAX_UNITS }));
         }
-        let released_holds = match change {
+        let mut released_holds = Vec::new();
+        match change {
             StockChange::Delta(_) if after < held as i64 => {
-                return Err(StockError::BelowHeld { location_id: location.clone(), held, on_hand_after: after });
+                return Ok(Err(StockError::BelowHeld { location_id: at.clone(), held, on_hand_after: after }));
             }
-            StockChange::Delta(_) => Vec::new(),
-            StockChange::Set(_) => self.release_newest_above(location, after as u32, held),
-        };
-        self.levels.entry(location.clone()).or_default().on_hand = after as u32;
-        Ok(Adjusted { on_hand_before: before, on_hand_after: after as u32, released_holds })
+            StockChange::Delta(_) => {}
+            // After a recount below what carts hold, the newest holds there give way.
+            StockChange::Set(_) => {
+                while held as i64 > after {
+                    let Some(newest) = self.rows.newest_live_hold_at(at, now)? else { break };
+                    self.delete_hold(&newest)?;
+                    held -= newest.quantity.get();
+                    released_holds.push(newest.reference);
+                }
+                level = self.level(at)?;
+            }
+        }
+        level.on_hand = after as u32;
+        self.rows.put_level(at, level)?;
+        Ok(Ok(Adjusted { on_hand_before: before, on_hand_after: after as u32, released_holds }))
     }
 
-    /// After a recount below what carts hold, the newest holds at that location give way.
-    fn release_newest_above(&mut self, location: &LocationId, on_hand: u32, mut held: u32) -> Vec<HoldRef> {
-        let mut released = Vec::new();
-        while held > on_hand {
-            let newest = self
-                .holds
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| &h.location_id == location)
-                .max_by_key(|(_, h)| h.placed_at)
-                .map(|(i, _)| i)
-                .expect("held > 0 implies a hold at this location");
-            let hold = self.holds.remove(newest);
-            held -= hold.quantity.get();
-            released.push(hold.reference);
+    /// Where `requested` (per location) is short for `reference` (its own holds count).
+    fn shortages(&self, reference: &HoldRef, wanted: &BTreeMap<&LocationId, u32>, now: DateTime<Utc>) -> Result<Vec<Short>, R::Error> {
+        let own = self.holds_of(reference, now)?;
+        let mut short = Vec::new();
+        for (&at, &requested) in wanted {
+            let mine: u32 = own.iter().filter(|a| &a.location_id == at).map(|a| a.quantity.get()).sum();
+            let available = self.available_at(at, now)? + mine;
+            if requested > available {
+                short.push(Short { location_id: at.clone(), requested, available });
+            }
         }
-        released
+        Ok(short)
     }
 
     /// Sets aside units for `reference`, replacing whatever it held before. All or nothing:
     /// if any location is short, nothing changes and every short location is named.
-    pub fn hold(
-        &mut self,
-        reference: &HoldRef,
-        allocations: &[Allocation],
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StockError> {
-        self.expire_holds(now);
-        let previous: Vec<Hold> = self.take_holds(reference);
+    pub fn hold(&mut self, reference: &HoldRef, allocations: &[Allocation], now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Outcome<(), R::Error> {
+        self.expire(now, EXPIRY_BATCH)?;
         let mut wanted: BTreeMap<&LocationId, u32> = BTreeMap::new();
         for a in allocations {
             *wanted.entry(&a.location_id).or_default() += a.quantity.get();
         }
-        let short: Vec<Short> = wanted
-            .iter()
-            .filter_map(|(loc, &requested)| {
-                let available = self.available_at(loc, now);
-                (requested > available).then(|| Short { location_id: (*loc).clone(), requested, available })
-            })
-            .collect();
+        let short = self.shortages(reference, &wanted, now)?;
         if !short.is_empty() {
-            self.holds.extend(previous);
-            return Err(StockError::Shortage { short });
+            return Ok(Err(StockError::Shortage { short }));
         }
-        for (loc, requested) in wanted {
-            self.holds.push(Hold {
-                reference: reference.clone(),
-                location_id: loc.clone(),
-                quantity: PositiveQuantity::new(requested as i64).expect("sum of positive quantities within limits"),
-                placed_at: now,
-                expires_at,
-            });
+        self.release(reference)?;
+        for (at, requested) in wanted {
+            let Ok(quantity) = PositiveQuantity::new(requested as i64) else { continue };
+            self.insert_hold(&Hold { reference: reference.clone(), location_id: at.clone(), quantity, placed_at: now, expires_at })?;
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
-    fn take_holds(&mut self, reference: &HoldRef) -> Vec<Hold> {
-        let (taken, kept) = std::mem::take(&mut self.holds).into_iter().partition(|h| &h.reference == reference);
-        self.holds = kept;
-        taken
-    }
-
-    /// Lets go of whatever `reference` holds; returns the units released.
-    pub fn release(&mut self, reference: &HoldRef) -> u32 {
-        self.take_holds(reference).iter().map(|h| h.quantity.get()).sum()
+    /// Lets go of whatever `reference` holds; answers the units released.
+    pub fn release(&mut self, reference: &HoldRef) -> Result<u32, R::Error> {
+        let mut released = 0;
+        for hold in self.rows.holds_of(reference)? {
+            self.delete_hold(&hold)?;
+            released += hold.quantity.get();
+        }
+        Ok(released)
     }
 
     /// Holds `quantity` for `reference` at the eligible location with the most available
@@ -289,119 +336,164 @@ impl StockLedger {
         eligible: &[LocationId],
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> Result<LocationId, StockError> {
-        self.expire_holds(now);
-        // What each location could give this reference: its own holds count as its own.
-        let previous = self.take_holds(reference);
-        let offers: Vec<(LocationId, u32)> = eligible.iter().map(|loc| (loc.clone(), self.available_at(loc, now))).collect();
-        self.holds.extend(previous);
+    ) -> Outcome<LocationId, R::Error> {
+        self.expire(now, EXPIRY_BATCH)?;
+        let own = self.holds_of(reference, now)?;
+        let mut offers = Vec::with_capacity(eligible.len());
+        for at in eligible {
+            let mine: u32 = own.iter().filter(|a| &a.location_id == at).map(|a| a.quantity.get()).sum();
+            offers.push((at.clone(), self.available_at(at, now)? + mine));
+        }
         let best = offers.iter().fold(None, |best: Option<&(LocationId, u32)>, offer| match best {
             Some((_, b)) if *b >= offer.1 => best,
             _ => Some(offer),
         });
-        let location = match best {
-            Some((loc, avail)) if *avail >= quantity.get() => loc.clone(),
+        let at = match best {
+            Some((at, available)) if *available >= quantity.get() => at.clone(),
             _ => {
-                let short = offers
-                    .into_iter()
-                    .map(|(location_id, available)| Short { location_id, requested: quantity.get(), available })
-                    .collect();
-                return Err(StockError::Shortage { short });
+                let short = offers.into_iter().map(|(location_id, available)| Short { location_id, requested: quantity.get(), available }).collect();
+                return Ok(Err(StockError::Shortage { short }));
             }
         };
-        self.hold(reference, &[Allocation { location_id: location.clone(), quantity }], now, expires_at)?;
-        Ok(location)
-    }
-
-    /// Every location's counts as `reference` sees them: what it holds itself counts as
-    /// available to it (a basket being ordered may use its own holds).
-    pub fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Vec<LocationLevel> {
-        let own = self.holds_of(reference, now);
-        self.view(now)
-            .into_iter()
-            .map(|mut level| {
-                let mine: u32 = own.iter().filter(|a| a.location_id == level.location_id).map(|a| a.quantity.get()).sum();
-                level.held -= mine;
-                level.available += mine;
-                level
-            })
-            .collect()
-    }
-
-    /// Units `reference` holds at each location right now.
-    pub fn holds_of(&self, reference: &HoldRef, now: DateTime<Utc>) -> Vec<Allocation> {
-        self.live_holds(now)
-            .filter(|h| &h.reference == reference)
-            .map(|h| Allocation { location_id: h.location_id.clone(), quantity: h.quantity })
-            .collect()
+        Ok(self.hold(reference, &[Allocation { location_id: at.clone(), quantity }], now, expires_at)?.map(|()| at))
     }
 
     /// Commits `allocations` to a placed order: units move from on hand to committed.
     /// What `hold` holds is let go first, so its units count; a lapsed hold is
     /// re-acquired when the stock is still there; when it is not, the commit is refused
     /// for good (`Commitment::Refused`). An order that already has a commitment (in any
-    /// state) is never committed again.
-    pub fn commit(
-        &mut self,
-        prior: Option<&Commitment>,
-        hold: &HoldRef,
-        allocations: &[Allocation],
-        now: DateTime<Utc>,
-    ) -> CommitmentChange {
-        if prior.is_some() {
-            return Ok(None);
+    /// state) is never committed again. Answers what became of the order's units.
+    pub fn commit(&mut self, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], now: DateTime<Utc>) -> Result<Commitment, R::Error> {
+        if let Some(prior) = self.rows.commitment(order)? {
+            return Ok(prior);
         }
-        match self.hold(hold, allocations, now, now + chrono::Duration::seconds(1)) {
-            Err(StockError::Shortage { short }) => return Ok(Some(Commitment::Refused { short })),
-            other => other?,
-        }
-        self.take_holds(hold);
+        self.expire(now, EXPIRY_BATCH)?;
+        let mut wanted: BTreeMap<&LocationId, u32> = BTreeMap::new();
         for a in allocations {
-            let level = self.levels.entry(a.location_id.clone()).or_default();
-            level.on_hand -= a.quantity.get();
-            level.committed += a.quantity.get();
+            *wanted.entry(&a.location_id).or_default() += a.quantity.get();
         }
-        Ok(Some(Commitment::Committed { allocations: allocations.to_vec() }))
+        let short = self.shortages(hold, &wanted, now)?;
+        let commitment = if short.is_empty() {
+            self.release(hold)?;
+            for a in allocations {
+                let mut level = self.level(&a.location_id)?;
+                level.on_hand -= a.quantity.get();
+                level.committed += a.quantity.get();
+                self.rows.put_level(&a.location_id, level)?;
+            }
+            Commitment::Committed { allocations: allocations.to_vec() }
+        } else {
+            Commitment::Refused { short }
+        };
+        self.rows.put_commitment(order, &commitment)?;
+        Ok(commitment)
     }
 
     /// An order's committed units leave their locations (collected or shipped). Once
     /// settled otherwise (handed over, restocked, void) nothing changes.
-    pub fn hand_over(&mut self, order: &OrderRef, prior: Option<&Commitment>) -> CommitmentChange {
-        match prior {
+    pub fn hand_over(&mut self, order: &OrderRef) -> Outcome<(), R::Error> {
+        match self.rows.commitment(order)? {
             Some(Commitment::Committed { allocations }) => {
-                for a in allocations {
-                    self.levels.entry(a.location_id.clone()).or_default().committed -= a.quantity.get();
+                for a in &allocations {
+                    let mut level = self.level(&a.location_id)?;
+                    level.committed -= a.quantity.get();
+                    self.rows.put_level(&a.location_id, level)?;
                 }
-                Ok(Some(Commitment::HandedOver { allocations: allocations.clone() }))
+                self.rows.put_commitment(order, &Commitment::HandedOver { allocations })?;
+                Ok(Ok(()))
             }
-            Some(Commitment::HandedOver { .. } | Commitment::Restocked { .. } | Commitment::Void) => Ok(None),
-            None | Some(Commitment::Refused { .. }) => Err(StockError::NotCommitted { order: order.clone() }),
+            Some(Commitment::HandedOver { .. } | Commitment::Restocked { .. } | Commitment::Void) => Ok(Ok(())),
+            None | Some(Commitment::Refused { .. }) => Ok(Err(StockError::NotCommitted { order: order.clone() })),
         }
     }
 
     /// A cancelled order's committed units go back on hand where they came from; an
     /// order never committed is voided, so that a late commit takes nothing.
-    pub fn restock(&mut self, order: &OrderRef, prior: Option<&Commitment>) -> CommitmentChange {
-        match prior {
+    pub fn restock(&mut self, order: &OrderRef) -> Outcome<(), R::Error> {
+        match self.rows.commitment(order)? {
             Some(Commitment::Committed { allocations }) => {
-                for a in allocations {
-                    let level = self.levels.entry(a.location_id.clone()).or_default();
+                for a in &allocations {
+                    let mut level = self.level(&a.location_id)?;
                     level.committed -= a.quantity.get();
                     level.on_hand += a.quantity.get();
+                    self.rows.put_level(&a.location_id, level)?;
                 }
-                Ok(Some(Commitment::Restocked { allocations: allocations.clone() }))
+                self.rows.put_commitment(order, &Commitment::Restocked { allocations })?;
+                Ok(Ok(()))
             }
-            None => Ok(Some(Commitment::Void)),
-            Some(Commitment::Restocked { .. } | Commitment::Void | Commitment::Refused { .. }) => Ok(None),
-            Some(Commitment::HandedOver { .. }) => Err(StockError::HandedOver { order: order.clone() }),
+            None => {
+                self.rows.put_commitment(order, &Commitment::Void)?;
+                Ok(Ok(()))
+            }
+            Some(Commitment::Restocked { .. } | Commitment::Void | Commitment::Refused { .. }) => Ok(Ok(())),
+            Some(Commitment::HandedOver { .. }) => Ok(Err(StockError::HandedOver { order: order.clone() })),
         }
+    }
+
+    fn insert_hold(&mut self, hold: &Hold) -> Result<(), R::Error> {
+        let mut level = self.level(&hold.location_id)?;
+        level.held += hold.quantity.get();
+        self.rows.put_level(&hold.location_id, level)?;
+        self.rows.insert_hold(hold)
+    }
+
+    fn delete_hold(&mut self, hold: &Hold) -> Result<(), R::Error> {
+        let mut level = self.level(&hold.location_id)?;
+        level.held = level.held.saturating_sub(hold.quantity.get());
+        self.rows.put_level(&hold.location_id, level)?;
+        self.rows.delete_hold(&hold.reference, &hold.location_id)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::rows::{in_memory, MemoryRows};
+    use crate::shared::quantity::{Delta, Quantity};
     use chrono::Duration;
+
+    /// The ledger over rows in memory, its storage's (impossible) errors unwrapped.
+    #[derive(Default)]
+    struct L(StockLedger<MemoryRows>);
+
+    impl L {
+        fn adjust(&mut self, at: &LocationId, change: StockChange, now: DateTime<Utc>) -> Result<Adjusted, StockError> {
+            in_memory(self.0.adjust(at, change, now))
+        }
+        fn hold(&mut self, r: &HoldRef, a: &[Allocation], now: DateTime<Utc>, until: DateTime<Utc>) -> Result<(), StockError> {
+            in_memory(self.0.hold(r, a, now, until))
+        }
+        fn hold_anywhere(&mut self, r: &HoldRef, q: PositiveQuantity, eligible: &[LocationId], now: DateTime<Utc>, until: DateTime<Utc>) -> Result<LocationId, StockError> {
+            in_memory(self.0.hold_anywhere(r, q, eligible, now, until))
+        }
+        fn release(&mut self, r: &HoldRef) -> u32 {
+            in_memory(self.0.release(r))
+        }
+        fn available_at(&self, at: &LocationId, now: DateTime<Utc>) -> u32 {
+            in_memory(self.0.available_at(at, now))
+        }
+        fn view(&self, now: DateTime<Utc>) -> Vec<LocationLevel> {
+            in_memory(self.0.view(now))
+        }
+        fn holds_of(&self, r: &HoldRef, now: DateTime<Utc>) -> Vec<Allocation> {
+            in_memory(self.0.holds_of(r, now))
+        }
+        fn next_expiry(&self) -> Option<DateTime<Utc>> {
+            in_memory(self.0.next_expiry())
+        }
+        fn expire(&mut self, now: DateTime<Utc>) -> usize {
+            in_memory(self.0.expire(now, EXPIRY_BATCH))
+        }
+        fn commit(&mut self, o: &OrderRef, r: &HoldRef, a: &[Allocation], now: DateTime<Utc>) -> Commitment {
+            in_memory(self.0.commit(o, r, a, now))
+        }
+        fn hand_over(&mut self, o: &OrderRef) -> Result<(), StockError> {
+            in_memory(self.0.hand_over(o))
+        }
+        fn restock(&mut self, o: &OrderRef) -> Result<(), StockError> {
+            in_memory(self.0.restock(o))
+        }
+    }
 
     fn loc(s: &str) -> LocationId {
         LocationId::parse(s).unwrap()
@@ -424,7 +516,7 @@ mod tests {
 
     #[test]
     fn counts_and_deltas() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         let a = l.adjust(&loc("s1"), set(5), at(0)).unwrap();
         assert_eq!((a.on_hand_before, a.on_hand_after), (0, 5));
         l.adjust(&loc("s1"), delta(-2), at(0)).unwrap();
@@ -435,7 +527,7 @@ mod tests {
 
     #[test]
     fn a_delta_cannot_go_below_what_is_held() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(5), at(0)).unwrap();
         l.hold(&cart("c1"), &[alloc("s1", 3)], at(0), at(15)).unwrap();
         assert_eq!(l.view(at(1))[0], LocationLevel { location_id: loc("s1"), on_hand: 5, held: 3, available: 2, committed: 0 });
@@ -447,7 +539,7 @@ mod tests {
 
     #[test]
     fn a_recount_releases_the_newest_holds() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(4), at(0)).unwrap();
         l.hold(&cart("old"), &[alloc("s1", 2)], at(0), at(15)).unwrap();
         l.hold(&cart("new"), &[alloc("s1", 2)], at(1), at(15)).unwrap();
@@ -458,7 +550,7 @@ mod tests {
 
     #[test]
     fn holds_are_all_or_nothing_and_name_every_short_location() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(1), at(0)).unwrap();
         l.adjust(&loc("s2"), set(1), at(0)).unwrap();
         let err = l.hold(&cart("c"), &[alloc("s1", 1), alloc("s2", 2), alloc("s3", 1)], at(0), at(15)).unwrap_err();
@@ -469,7 +561,7 @@ mod tests {
 
     #[test]
     fn holding_again_replaces_the_previous_hold() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(3), at(0)).unwrap();
         l.hold(&cart("c"), &[alloc("s1", 2)], at(0), at(15)).unwrap();
         l.hold(&cart("c"), &[alloc("s1", 3)], at(1), at(16)).unwrap();
@@ -484,62 +576,64 @@ mod tests {
     fn order(s: &str) -> OrderRef {
         OrderRef(s.into())
     }
+    fn counts(l: &L, at: &str) -> (u32, u32) {
+        l.view(at_start()).into_iter().find(|v| v.location_id == loc(at)).map_or((0, 0), |v| (v.on_hand, v.committed))
+    }
+    fn at_start() -> DateTime<Utc> {
+        at(0)
+    }
 
     #[test]
     fn commit_hand_over_and_cancel_conserve_units() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(3), at(0)).unwrap();
         l.hold(&cart("c1"), &[alloc("s1", 2)], at(0), at(15)).unwrap();
-        let committed = l.commit(None, &cart("c1"), &[alloc("s1", 2)], at(1)).unwrap();
-        assert_eq!(committed, Some(Commitment::Committed { allocations: vec![alloc("s1", 2)] }));
-        assert_eq!(l.level(&loc("s1")), Level { on_hand: 1, committed: 2 });
+        assert_eq!(l.commit(&order("o1"), &cart("c1"), &[alloc("s1", 2)], at(1)), Commitment::Committed { allocations: vec![alloc("s1", 2)] });
+        assert_eq!(counts(&l, "s1"), (1, 2));
         assert_eq!(l.view(at(1))[0].held, 0, "the cart's hold became the commitment");
         // a retried commit changes nothing
-        assert_eq!(l.commit(committed.as_ref(), &cart("c1"), &[alloc("s1", 2)], at(1)), Ok(None));
-        assert_eq!(l.level(&loc("s1")), Level { on_hand: 1, committed: 2 });
-        let restocked = l.restock(&order("o1"), committed.as_ref()).unwrap();
-        assert_eq!(restocked, Some(Commitment::Restocked { allocations: vec![alloc("s1", 2)] }));
-        assert_eq!(l.level(&loc("s1")), Level { on_hand: 3, committed: 0 });
+        l.commit(&order("o1"), &cart("c1"), &[alloc("s1", 2)], at(1));
+        assert_eq!(counts(&l, "s1"), (1, 2));
+        l.restock(&order("o1")).unwrap();
+        assert_eq!(counts(&l, "s1"), (3, 0));
         // once settled, every later command on the order changes nothing
-        assert_eq!(l.restock(&order("o1"), restocked.as_ref()), Ok(None));
-        assert_eq!(l.hand_over(&order("o1"), restocked.as_ref()), Ok(None));
-        assert_eq!(l.commit(restocked.as_ref(), &cart("c1"), &[alloc("s1", 2)], at(2)), Ok(None));
-        assert_eq!(l.level(&loc("s1")), Level { on_hand: 3, committed: 0 });
-        assert!(matches!(l.hand_over(&order("o2"), None), Err(StockError::NotCommitted { .. })));
+        l.restock(&order("o1")).unwrap();
+        l.hand_over(&order("o1")).unwrap();
+        assert_eq!(l.commit(&order("o1"), &cart("c1"), &[alloc("s1", 2)], at(2)), Commitment::Restocked { allocations: vec![alloc("s1", 2)] });
+        assert_eq!(counts(&l, "s1"), (3, 0));
+        assert!(matches!(l.hand_over(&order("o2")), Err(StockError::NotCommitted { .. })));
     }
 
     #[test]
     fn hand_over_removes_committed_units_once() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(3), at(0)).unwrap();
-        let committed = l.commit(None, &cart("o1"), &[alloc("s1", 3)], at(0)).unwrap();
-        let refused = l.commit(None, &cart("o2"), &[alloc("s1", 1)], at(0)).unwrap();
-        let Some(Commitment::Refused { short }) = &refused else { panic!("nothing left: {refused:?}") };
-        assert_eq!(short, &vec![Short { location_id: loc("s1"), requested: 1, available: 0 }]);
-        assert!(refused.as_ref().is_some_and(|r| r.answer().is_err()), "a refused commit answers a shortage");
-        assert_eq!(l.commit(refused.as_ref(), &cart("o2"), &[alloc("s1", 1)], at(0)), Ok(None), "and stays refused");
-        assert_eq!(l.restock(&order("o2"), refused.as_ref()), Ok(None), "nothing to put back");
-        let handed = l.hand_over(&order("o1"), committed.as_ref()).unwrap();
-        assert_eq!(handed, Some(Commitment::HandedOver { allocations: vec![alloc("s1", 3)] }));
-        assert_eq!(l.level(&loc("s1")), Level { on_hand: 0, committed: 0 });
-        assert_eq!(l.hand_over(&order("o1"), handed.as_ref()), Ok(None));
-        assert_eq!(l.restock(&order("o1"), handed.as_ref()), Err(StockError::HandedOver { order: order("o1") }));
-        assert_eq!(l.level(&loc("s1")), Level { on_hand: 0, committed: 0 });
+        l.commit(&order("o1"), &cart("o1"), &[alloc("s1", 3)], at(0));
+        let refused = l.commit(&order("o2"), &cart("o2"), &[alloc("s1", 1)], at(0));
+        assert_eq!(refused, Commitment::Refused { short: vec![Short { location_id: loc("s1"), requested: 1, available: 0 }] });
+        assert!(refused.answer().is_err(), "a refused commit answers a shortage");
+        l.adjust(&loc("s1"), set(5), at(0)).unwrap();
+        assert_eq!(l.commit(&order("o2"), &cart("o2"), &[alloc("s1", 1)], at(0)), refused, "and stays refused");
+        l.restock(&order("o2")).unwrap();
+        l.hand_over(&order("o1")).unwrap();
+        assert_eq!(counts(&l, "s1"), (5, 0));
+        l.hand_over(&order("o1")).unwrap();
+        assert_eq!(l.restock(&order("o1")), Err(StockError::HandedOver { order: order("o1") }));
+        assert_eq!(counts(&l, "s1"), (5, 0));
     }
 
     #[test]
     fn cancelling_before_the_commit_voids_it() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(2), at(0)).unwrap();
-        let void = l.restock(&order("o1"), None).unwrap();
-        assert_eq!(void, Some(Commitment::Void));
-        assert_eq!(l.commit(void.as_ref(), &cart("o1"), &[alloc("s1", 2)], at(0)), Ok(None), "a late commit takes nothing");
-        assert_eq!(l.level(&loc("s1")), Level { on_hand: 2, committed: 0 });
+        l.restock(&order("o1")).unwrap();
+        assert_eq!(l.commit(&order("o1"), &cart("o1"), &[alloc("s1", 2)], at(0)), Commitment::Void, "a late commit takes nothing");
+        assert_eq!(counts(&l, "s1"), (2, 0));
     }
 
     #[test]
     fn hold_anywhere_picks_the_location_with_most_available() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(1), at(0)).unwrap();
         l.adjust(&loc("s2"), set(4), at(0)).unwrap();
         let q = PositiveQuantity::new(2).unwrap();
@@ -556,15 +650,82 @@ mod tests {
 
     #[test]
     fn lapsed_holds_are_reacquired_at_commit_when_stock_is_there() {
-        let mut l = StockLedger::default();
+        let mut l = L::default();
         l.adjust(&loc("s1"), set(3), at(0)).unwrap();
         l.hold(&cart("a"), &[alloc("s1", 1)], at(0), at(15)).unwrap();
         l.hold(&cart("b"), &[alloc("s1", 1)], at(0), at(5)).unwrap();
         assert_eq!(l.next_expiry(), Some(at(5)));
-        l.commit(None, &cart("b"), &[alloc("s1", 1)], at(6)).unwrap();
-        assert_eq!(l.level(&loc("s1")).committed, 1);
+        l.commit(&order("ob"), &cart("b"), &[alloc("s1", 1)], at(6));
+        assert_eq!(counts(&l, "s1").1, 1);
         assert_eq!(l.next_expiry(), Some(at(15)));
-        assert!(l.expire_holds(at(20)));
+        assert_eq!(l.expire(at(20)), 1);
         assert_eq!(l.next_expiry(), None);
+    }
+
+    /// Random command sequences on the row-backed ledger and on the model (the ledger as
+    /// it was, one value in memory) give the same answers and the same counts.
+    #[test]
+    fn the_row_ledger_follows_the_model() {
+        use super::model::ModelLedger;
+        let locations = [loc("s1"), loc("s2"), loc("w1")];
+        let refs = [cart("c1"), cart("c2"), cart("c3"), cart("order:o1")];
+        let orders = [order("o1"), order("o2"), order("o3")];
+        for seed in 0..300u64 {
+            let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut next = |n: u64| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state % n) as usize
+            };
+            let (mut rows, mut model) = (L::default(), ModelLedger::default());
+            let mut commitments: BTreeMap<OrderRef, Commitment> = BTreeMap::new();
+            let mut now = at(0);
+            for step in 0..120 {
+                now += Duration::seconds(next(90) as i64);
+                let l = &locations[next(3)];
+                let r = &refs[next(4)];
+                let o = &orders[next(3)];
+                let q = PositiveQuantity::new(1 + next(4) as i64).unwrap();
+                let until = now + Duration::seconds(30 + next(600) as i64);
+                let allocations: Vec<Allocation> =
+                    (0..1 + next(2)).map(|_| Allocation { location_id: locations[next(3)].clone(), quantity: PositiveQuantity::new(1 + next(3) as i64).unwrap() }).collect();
+                let at = format!("seed {seed} step {step}");
+                match next(9) {
+                    0 => {
+                        let d = next(6) as i64 - 3;
+                        let change = if next(2) == 0 { set(next(8) as i64) } else { delta(if d >= 0 { d + 1 } else { d }) };
+                        assert_eq!(rows.adjust(l, change, now), model.adjust(l, change, now), "{at}: adjust");
+                    }
+                    1 | 2 => assert_eq!(rows.hold(r, &allocations, now, until), model.hold(r, &allocations, now, until), "{at}: hold"),
+                    3 => assert_eq!(rows.hold_anywhere(r, q, &locations, now, until), model.hold_anywhere(r, q, &locations, now, until), "{at}: hold anywhere"),
+                    4 => assert_eq!(rows.release(r), model.release(r), "{at}: release"),
+                    5 => {
+                        let ours = rows.commit(o, r, &allocations, now);
+                        if let Some(c) = model.commit(commitments.get(o), r, &allocations, now).expect("the model answers commits with a commitment") {
+                            commitments.insert(o.clone(), c);
+                        }
+                        assert_eq!(Some(&ours), commitments.get(o), "{at}: commit");
+                    }
+                    6 | 7 => {
+                        let hand_over = next(2) == 0;
+                        let ours = if hand_over { rows.hand_over(o) } else { rows.restock(o) };
+                        let prior = commitments.get(o).cloned();
+                        let theirs = if hand_over { model.hand_over(o, prior.as_ref()) } else { model.restock(o, prior.as_ref()) };
+                        let theirs = theirs.map(|changed| {
+                            if let Some(c) = changed {
+                                commitments.insert(o.clone(), c);
+                            }
+                        });
+                        assert_eq!(ours, theirs, "{at}: {}", if hand_over { "hand over" } else { "restock" });
+                    }
+                    _ => assert_eq!(rows.holds_of(r, now), model.holds_of(r, now), "{at}: holds of {r:?}"),
+                }
+                assert_eq!(rows.view(now), model.view(now), "{at}: counts");
+                assert_eq!(in_memory(rows.0.view_for(r, now)), model.view_for(r, now), "{at}: counts as {r:?} sees them");
+                assert_eq!(rows.next_expiry(), model.next_expiry(), "{at}: next expiry");
+                assert_eq!(rows.0.rows().commitments(), &commitments, "{at}: commitments");
+            }
+        }
     }
 }

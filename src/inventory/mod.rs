@@ -5,3 +5,4 @@
 pub mod adjustment;
 pub mod availability;
 pub mod ledger;
+pub mod rows;

@@ -19,7 +19,8 @@
 use crate::access::Principal;
 use crate::catalog::Product;
 use crate::customers::Email;
-use crate::inventory::ledger::{Allocation, Commitment, CommitmentChange, HoldRef, LocationLevel, OrderRef, StockError, StockLedger, StockChange};
+use crate::inventory::ledger::{Allocation, Commitment, HoldRef, LocationLevel, OrderRef, StockChange, StockError, StockLedger};
+use crate::inventory::rows::{in_memory, MemoryRows};
 use crate::locations::Location;
 use crate::pricing::coupon::{Coupon, CouponCode};
 use crate::pricing::DeliveryTariff;
@@ -103,8 +104,13 @@ struct D1 {
 }
 
 struct SkuStock {
-    ledger: StockLedger,
-    commitments: BTreeMap<OrderRef, Commitment>,
+    ledger: StockLedger<MemoryRows>,
+}
+
+impl SkuStock {
+    fn commitments(&self) -> &BTreeMap<OrderRef, Commitment> {
+        self.ledger.rows().commitments()
+    }
 }
 
 struct World {
@@ -180,7 +186,7 @@ impl World {
         let mut last = self.last_available.borrow_mut();
         let mut freed = self.freed.borrow_mut();
         for (sku, s) in stock.iter() {
-            for level in s.ledger.view(now) {
+            for level in in_memory(s.ledger.view(now)) {
                 let key = (sku.clone(), level.location_id.clone());
                 let before = last.insert(key.clone(), level.available).unwrap_or(0);
                 if level.available > before {
@@ -192,21 +198,10 @@ impl World {
 
     fn with_stock<T>(&self, sku: &Sku, f: impl FnOnce(&mut SkuStock) -> T) -> T {
         let mut stock = self.stock.borrow_mut();
-        let s = stock.entry(sku.clone()).or_insert_with(|| SkuStock { ledger: StockLedger::default(), commitments: BTreeMap::new() });
+        let s = stock.entry(sku.clone()).or_insert_with(|| SkuStock { ledger: StockLedger::default() });
         f(s)
     }
 
-    /// Applies a command on an order's units the way the stock object does; answers
-    /// what became of them.
-    fn on_commitment(&self, sku: &Sku, order: &OrderRef, f: impl FnOnce(&mut StockLedger, Option<&Commitment>) -> CommitmentChange) -> Result<Option<Commitment>, StockError> {
-        self.with_stock(sku, |s| {
-            let prior = s.commitments.get(order).cloned();
-            if let Some(next) = f(&mut s.ledger, prior.as_ref())? {
-                s.commitments.insert(order.clone(), next);
-            }
-            Ok(s.commitments.get(order).cloned())
-        })
-    }
 }
 
 /// A future that is pending once: the point where the scheduler may switch flows.
@@ -235,30 +230,30 @@ fn refused<T, E>(outcome: Result<Result<T, E>, Unavailable>) -> Result<T, PortEr
 impl StockPort for World {
     async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable> {
         let now = self.now();
-        self.call(|| format!("levels_for {sku} {hold:?}"), || self.with_stock(sku, |s| s.ledger.view_for(hold, now))).await
+        self.call(|| format!("levels_for {sku} {hold:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.view_for(hold, now)))).await
     }
 
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
         let now = self.now();
-        refused(self.call(|| format!("hold {sku} {hold:?} {allocations:?}"), || self.with_stock(sku, |s| s.ledger.hold(hold, allocations, now, expires_at))).await)
+        refused(self.call(|| format!("hold {sku} {hold:?} {allocations:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.hold(hold, allocations, now, expires_at)))).await)
     }
 
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable> {
-        self.call(|| format!("release {sku} {hold:?}"), || self.with_stock(sku, |s| s.ledger.release(hold))).await.map(|_| ())
+        self.call(|| format!("release {sku} {hold:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.release(hold)))).await.map(|_| ())
     }
 
     async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>> {
         let now = self.now();
-        let committed = || self.on_commitment(sku, order, |l, prior| l.commit(prior, hold, allocations, now))?.map_or(Ok(()), |c| c.answer());
+        let committed = || self.with_stock(sku, |s| in_memory(s.ledger.commit(order, hold, allocations, now)).answer());
         refused(self.call(|| format!("commit {sku} {order:?}"), committed).await)
     }
 
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {
-        refused(self.call(|| format!("hand_over {sku} {order:?}"), || self.on_commitment(sku, order, |l, prior| l.hand_over(order, prior)).map(drop)).await)
+        refused(self.call(|| format!("hand_over {sku} {order:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.hand_over(order)))).await)
     }
 
     async fn restock(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {
-        refused(self.call(|| format!("restock {sku} {order:?}"), || self.on_commitment(sku, order, |l, prior| l.restock(order, prior)).map(drop)).await)
+        refused(self.call(|| format!("restock {sku} {order:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.restock(order)))).await)
     }
 }
 
@@ -494,9 +489,9 @@ fn world(rng: &mut Rng, fault_percent: u64) -> World {
         let mut ledger = StockLedger::default();
         for l in &locations {
             let units = rng.below(4) as i64;
-            ledger.adjust(&l.id, StockChange::Set(Quantity::new(units).expect("small")), now).expect("set stock");
+            in_memory(ledger.adjust(&l.id, StockChange::Set(Quantity::new(units).expect("small")), now)).expect("set stock");
         }
-        stock.insert(s.clone(), SkuStock { ledger, commitments: BTreeMap::new() });
+        stock.insert(s.clone(), SkuStock { ledger });
     }
     World {
         rng: RefCell::new(rng.clone()),
@@ -525,7 +520,7 @@ fn open_cart(world: &World, rng: &mut Rng, n: usize) -> Option<CartId> {
     let mut cart = Cart::open(id.clone(), origin, draft, CART_HOLD_SECONDS as u32, now);
     let eligible = cart.hold_locations(&world.locations);
     let expires = now + Duration::seconds(CART_HOLD_SECONDS);
-    let held_at = world.with_stock(&sku, |s| s.ledger.hold_anywhere(&cart.hold_ref(), quantity, &eligible, now, expires)).ok()?;
+    let held_at = world.with_stock(&sku, |s| in_memory(s.ledger.hold_anywhere(&cart.hold_ref(), quantity, &eligible, now, expires))).ok()?;
     cart.set_line(CartLine { sku, quantity, held_at: Some(held_at), hold_expires_at: Some(expires) }, now).ok()?;
     world.carts.borrow_mut().insert(id.clone(), cart);
     Some(id)
@@ -593,7 +588,7 @@ fn could_have_had(world: &World, attempt: &Attempt) -> Option<String> {
     let stock = world.stock.borrow();
     let mut availability: Availability = HashMap::new();
     for (sku, _) in &attempt.lines {
-        let levels = stock.get(sku).map(|s| s.ledger.view(now)).unwrap_or_default();
+        let levels = stock.get(sku).map(|s| in_memory(s.ledger.view(now))).unwrap_or_default();
         let at = availability.entry(sku.clone()).or_default();
         for level in levels {
             let key = (sku.clone(), level.location_id.clone());
@@ -671,10 +666,10 @@ fn totals(world: &World) -> BTreeMap<(Sku, LocationId), u32> {
     let now = world.now();
     let mut totals = BTreeMap::new();
     for (sku, s) in world.stock.borrow().iter() {
-        for level in s.ledger.view(now) {
+        for level in in_memory(s.ledger.view(now)) {
             *totals.entry((sku.clone(), level.location_id)).or_default() += level.on_hand + level.committed;
         }
-        for commitment in s.commitments.values() {
+        for commitment in s.commitments().values() {
             if let Commitment::HandedOver { allocations } = commitment {
                 for a in allocations {
                     *totals.entry((sku.clone(), a.location_id.clone())).or_default() += a.quantity.get();
@@ -692,20 +687,20 @@ fn check_commitments(world: &World) -> Result<(), String> {
     let stock = world.stock.borrow();
     let now = world.now();
     for (sku, s) in stock.iter() {
-        for order_ref in s.commitments.keys() {
+        for order_ref in s.commitments().keys() {
             if !d1.orders.values().any(|r| r.order.order_ref() == *order_ref) {
                 return Err(format!("{sku}: commitment for {order_ref:?}, which no written order has"));
             }
         }
         let mut committed: HashMap<LocationId, u32> = HashMap::new();
-        for c in s.commitments.values() {
+        for c in s.commitments().values() {
             if let Commitment::Committed { allocations } = c {
                 for a in allocations {
                     *committed.entry(a.location_id.clone()).or_default() += a.quantity.get();
                 }
             }
         }
-        for level in s.ledger.view(now) {
+        for level in in_memory(s.ledger.view(now)) {
             if level.committed != committed.get(&level.location_id).copied().unwrap_or(0) {
                 return Err(format!("{sku} at {}: {} committed, but commitments add up to {:?}", level.location_id, level.committed, committed.get(&level.location_id)));
             }
@@ -714,7 +709,7 @@ fn check_commitments(world: &World) -> Result<(), String> {
     for row in d1.orders.values() {
         let order = &row.order;
         for (sku, allocations) in per_sku(&order.allocations) {
-            let commitment = stock.get(&sku).and_then(|s| s.commitments.get(&order.order_ref()));
+            let commitment = stock.get(&sku).and_then(|s| s.commitments().get(&order.order_ref()));
             let agrees = match (order.status, commitment) {
                 (OrderStatus::Placed | OrderStatus::ReadyForPickup, Some(Commitment::Committed { allocations: a })) => *a == allocations,
                 (OrderStatus::Collected | OrderStatus::Shipped | OrderStatus::Delivered, Some(Commitment::HandedOver { allocations: a })) => *a == allocations,
