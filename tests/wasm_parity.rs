@@ -15,6 +15,7 @@ use omniedge::locations::{Address, Location, LocationKind};
 use omniedge::shared::money::{parse_amount, Money};
 use omniedge::shared::quantity::{PositiveQuantity, Quantity, MAX_UNITS};
 use omniedge::inventory::ledger::{Allocation, HoldRef, StockChange, StockLedger};
+use omniedge::inventory::rows::{in_memory, MemoryRows};
 use std::collections::HashMap;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -66,12 +67,12 @@ fn request_bodies_read_whole_numbers_alike() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 fn ledger_and_lookup_behave_the_same() {
     let s1 = LocationId::parse("s1").unwrap();
-    let mut ledger = StockLedger::default();
-    ledger.adjust(&s1, StockChange::Set(Quantity::new(4).unwrap()), at(0)).unwrap();
+    let mut ledger = StockLedger::<MemoryRows>::default();
+    in_memory(ledger.adjust(&s1, StockChange::Set(Quantity::new(4).unwrap()), at(0))).unwrap();
     let hold = [Allocation { location_id: s1.clone(), quantity: PositiveQuantity::new(3).unwrap() }];
-    ledger.hold(&HoldRef("cart".into()), &hold, at(0), at(15)).unwrap();
-    assert_eq!(ledger.available_at(&s1, at(1)), 1);
-    assert_eq!(ledger.available_at(&s1, at(15)), 4, "a hold lapses at its expiry");
+    in_memory(ledger.hold(&HoldRef("cart".into()), &hold, at(0), at(15))).unwrap();
+    assert_eq!(in_memory(ledger.available_at(&s1, at(1))), 1);
+    assert_eq!(in_memory(ledger.available_at(&s1, at(15))), 4, "a hold lapses at its expiry");
 
     let location = Location {
         id: s1.clone(),
@@ -86,7 +87,7 @@ fn ledger_and_lookup_behave_the_same() {
     };
     let locations = HashMap::from([(s1.clone(), location)]);
     let query = StockQuery { near: Some(Position::new(52.3547, 4.8936).unwrap()), ..Default::default() };
-    let stock = sku_stock(Sku::parse("A").unwrap(), &ledger.view(at(1)), &locations, &query);
+    let stock = sku_stock(Sku::parse("A").unwrap(), &in_memory(ledger.view(at(1))), &locations, &query);
     let json = serde_json::to_value(&stock).unwrap();
     assert_eq!(json["locations"][0]["available"], 1);
     assert_eq!(json["locations"][0]["distance_km"], 1.724);
