@@ -6,3 +6,4 @@ pub mod cart_client;
 pub mod protocol;
 pub mod stock;
 pub mod stock_client;
+pub mod stock_rows;

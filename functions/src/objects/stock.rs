@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use omniedge::inventory::adjustment::{AdjustmentReason, AdjustmentRecord};
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
-use omniedge::inventory::ledger::{Allocation, Commitment, CommitmentChange, HoldRef, LocationLevel, OrderRef, StockChange, StockError, StockLedger};
+use crate::objects::stock_rows::{self, SqlRows};
+use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, Outcome, StockChange, StockError, StockLedger, EXPIRY_BATCH};
 use serde::{Deserialize, Serialize};
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use crate::objects::protocol::reply;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
@@ -45,7 +46,7 @@ pub enum StockRefusal {
 }
 
 /// What a command yields inside the object: its answer, a refusal, or a storage failure.
-type Outcome<T> = Result<Result<T, StockRefusal>>;
+type Answer<T> = Result<std::result::Result<T, StockRefusal>>;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AdjustCommand {
@@ -94,7 +95,8 @@ pub struct AdjustmentPage {
 pub struct StockObject {
     state: State,
     sql: SqlStorage,
-    ledger: RefCell<Option<StockLedger>>,
+    /// Whether a ledger from before rows was looked for (and moved) since this instance started.
+    migrated: Cell<bool>,
     /// The alarm time last set, so unchanged expiries cost no storage call.
     alarm_at: Cell<Option<DateTime<Utc>>>,
 }
@@ -102,8 +104,7 @@ pub struct StockObject {
 impl DurableObject for StockObject {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
-        for ddl in [
-            "CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)",
+        let adjustments = [
             "CREATE TABLE IF NOT EXISTS adjustments (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 idempotency_key TEXT NOT NULL UNIQUE,
@@ -112,105 +113,71 @@ impl DurableObject for StockObject {
                 record TEXT NOT NULL,
                 reply TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS adjustments_by_location ON adjustments (location_id, seq)",
-            // What became of each order's units: one row per order, kept after it is settled
-            // so that a late or repeated command finds it done.
-            "CREATE TABLE IF NOT EXISTS commitments (order_ref TEXT PRIMARY KEY, state TEXT NOT NULL)",
-        ] {
+        ];
+        for ddl in stock_rows::SCHEMA.iter().chain(&adjustments) {
             if let Err(e) = sql.exec(ddl, None) {
                 worker::console_error!("stock object schema: {e}");
             }
         }
-        Self { state, sql, ledger: RefCell::new(None), alarm_at: Cell::new(None) }
+        Self { state, sql, migrated: Cell::new(false), alarm_at: Cell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let command: StockCommand = serde_json::from_slice(&req.bytes().await?)?;
         let now = Utc::now();
+        let mut ledger = self.ledger()?;
         let response = match command {
-            StockCommand::View => reply(self.view(now).map(Ok::<_, StockRefusal>)),
-            StockCommand::Adjust(cmd) => reply(self.adjust(cmd, now)),
+            StockCommand::View => reply(ledger.view(now).map(Ok::<_, StockRefusal>)),
+            StockCommand::Adjust(cmd) => reply(self.adjust(&mut ledger, cmd, now)),
             StockCommand::ListAdjustments { location_id, limit, before } => {
                 reply(self.list_adjustments(location_id.as_ref(), limit, before).map(Ok::<_, StockRefusal>))
             }
-            StockCommand::ViewFor { reference } => reply(self.view_for(&reference, now).map(Ok::<_, StockRefusal>)),
+            StockCommand::ViewFor { reference } => reply(ledger.view_for(&reference, now).map(Ok::<_, StockRefusal>)),
             StockCommand::HoldAnywhere { reference, quantity, eligible, expires_at } => {
-                reply(self.change(now, |l| l.hold_anywhere(&reference, quantity, &eligible, now, expires_at)))
+                reply(refusable(ledger.hold_anywhere(&reference, quantity, &eligible, now, expires_at)))
             }
-            StockCommand::Hold { reference, allocations, expires_at } => {
-                reply(self.change(now, |l| l.hold(&reference, &allocations, now, expires_at)))
-            }
-            StockCommand::Release { reference } => reply(self.change(now, |l| Ok(l.release(&reference)))),
+            StockCommand::Hold { reference, allocations, expires_at } => reply(refusable(ledger.hold(&reference, &allocations, now, expires_at))),
+            StockCommand::Release { reference } => reply(ledger.release(&reference).map(Ok::<_, StockRefusal>)),
             StockCommand::Commit { order, hold, allocations } => {
-                reply(self.on_commitment(&order, now, |l, prior| l.commit(prior, &hold, &allocations, now)).map(|outcome| {
-                    outcome.and_then(|settled| settled.map_or(Ok(()), |c| c.answer()).map_err(StockRefusal::from))
-                }))
+                reply(ledger.commit(&order, &hold, &allocations, now).map(|c| c.answer().map_err(StockRefusal::from)))
             }
-            StockCommand::HandOver { order } => reply(self.on_commitment(&order, now, |l, prior| l.hand_over(&order, prior)).map(|o| o.map(drop))),
-            StockCommand::Restock { order } => reply(self.on_commitment(&order, now, |l, prior| l.restock(&order, prior)).map(|o| o.map(drop))),
+            StockCommand::HandOver { order } => reply(refusable(ledger.hand_over(&order))),
+            StockCommand::Restock { order } => reply(refusable(ledger.restock(&order))),
         };
-        self.schedule_expiry().await?;
+        self.schedule_expiry(&ledger).await?;
         response
     }
 
+    /// Deletes lapsed holds in bounded batches: another alarm follows at once while
+    /// more have lapsed.
     async fn alarm(&self) -> Result<Response> {
-        let now = Utc::now();
         self.alarm_at.set(None);
-        let mut ledger = self.load()?;
-        if ledger.expire_holds(now) {
-            self.save(&ledger)?;
-        }
-        *self.ledger.borrow_mut() = Some(ledger);
-        self.schedule_expiry().await?;
-        Response::ok("expired")
+        let mut ledger = self.ledger()?;
+        let expired = ledger.expire(Utc::now(), EXPIRY_BATCH)?;
+        self.schedule_expiry(&ledger).await?;
+        Response::ok(format!("expired {expired}"))
     }
 }
 
-/// The stored ledger, and the commitments ledgers written before they became rows.
-#[derive(Deserialize)]
-struct StoredLedger {
-    #[serde(flatten)]
-    ledger: StockLedger,
-    #[serde(default)]
-    commitments: std::collections::BTreeMap<String, Vec<Allocation>>,
+/// A ledger answer with the domain's refusal as the object's.
+fn refusable<T>(outcome: Outcome<T, worker::Error>) -> Result<std::result::Result<T, StockRefusal>> {
+    outcome.map(|answer| answer.map_err(StockRefusal::from))
 }
 
 impl StockObject {
-    fn load(&self) -> Result<StockLedger> {
-        if let Some(ledger) = self.ledger.borrow().as_ref() {
-            return Ok(ledger.clone());
+    /// The SKU's ledger over this object's rows (moved into rows on first touch).
+    fn ledger(&self) -> Result<StockLedger<SqlRows<'_>>> {
+        let mut rows = SqlRows { sql: &self.sql };
+        if !self.migrated.get() {
+            rows.migrate()?;
+            self.migrated.set(true);
         }
-        #[derive(Deserialize)]
-        struct Row {
-            body: String,
-        }
-        let rows: Vec<Row> = self.sql.exec("SELECT body FROM ledger WHERE id = 1", None)?.to_array()?;
-        let Some(row) = rows.first() else { return Ok(StockLedger::default()) };
-        let stored: StoredLedger = serde_json::from_str(&row.body)?;
-        if !stored.commitments.is_empty() {
-            // First touch of a ledger from before commitments were rows: move them, in
-            // the same synchronous step as saving the ledger without them.
-            for (order, allocations) in stored.commitments {
-                let state = serde_json::to_string(&Commitment::Committed { allocations })?;
-                self.sql.exec("INSERT OR IGNORE INTO commitments (order_ref, state) VALUES (?, ?)", vec![order.into(), state.into()])?;
-            }
-            self.save(&stored.ledger)?;
-        }
-        Ok(stored.ledger)
-    }
-
-    fn save(&self, ledger: &StockLedger) -> Result<()> {
-        self.sql.exec(
-            "INSERT INTO ledger (id, body) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
-            vec![serde_json::to_string(ledger)?.into()],
-        )?;
-        *self.ledger.borrow_mut() = Some(ledger.clone());
-        Ok(())
+        Ok(StockLedger::new(rows))
     }
 
     /// Keeps one alarm set at the earliest hold expiry.
-    async fn schedule_expiry(&self) -> Result<()> {
-        let next = self.ledger.borrow().as_ref().and_then(StockLedger::next_expiry);
-        match next {
+    async fn schedule_expiry(&self, ledger: &StockLedger<SqlRows<'_>>) -> Result<()> {
+        match ledger.next_expiry()? {
             Some(at) if self.alarm_at.get() != Some(at) => {
                 self.state.storage().set_alarm(at).await?;
                 self.alarm_at.set(Some(at));
@@ -220,71 +187,17 @@ impl StockObject {
         }
     }
 
-    fn view(&self, now: DateTime<Utc>) -> Result<Vec<LocationLevel>> {
-        let ledger = self.load()?;
-        let view = ledger.view(now);
-        *self.ledger.borrow_mut() = Some(ledger);
-        Ok(view)
-    }
-
-    /// Applies one change to the ledger and saves it; nothing is saved when it is refused.
-    fn change<T>(&self, now: DateTime<Utc>, apply: impl FnOnce(&mut StockLedger) -> std::result::Result<T, StockError>) -> Outcome<T> {
-        let mut ledger = self.load()?;
-        ledger.expire_holds(now);
-        match apply(&mut ledger) {
-            Ok(outcome) => {
-                self.save(&ledger)?;
-                Ok(Ok(outcome))
-            }
-            Err(refused) => Ok(Err(refused.into())),
-        }
-    }
-
-    /// Applies a command on an order's units: the ledger and the order's commitment row
-    /// change together. Answers what became of the units.
-    fn on_commitment(&self, order: &OrderRef, now: DateTime<Utc>, apply: impl FnOnce(&mut StockLedger, Option<&Commitment>) -> CommitmentChange) -> Outcome<Option<Commitment>> {
-        #[derive(Deserialize)]
-        struct Row {
-            state: String,
-        }
-        let rows: Vec<Row> = self.sql.exec("SELECT state FROM commitments WHERE order_ref = ?", vec![order.0.as_str().into()])?.to_array()?;
-        let prior: Option<Commitment> = rows.first().map(|r| serde_json::from_str(&r.state)).transpose()?;
-        let mut next = None;
-        let outcome = self.change(now, |l| {
-            next = apply(l, prior.as_ref())?;
-            Ok(())
-        })?;
-        if let Err(refused) = outcome {
-            return Ok(Err(refused));
-        }
-        if let Some(state) = &next {
-            self.sql.exec(
-                "INSERT INTO commitments (order_ref, state) VALUES (?, ?) ON CONFLICT(order_ref) DO UPDATE SET state = excluded.state",
-                vec![order.0.as_str().into(), serde_json::to_string(state)?.into()],
-            )?;
-        }
-        Ok(Ok(next.or(prior)))
-    }
-
-    fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Result<Vec<LocationLevel>> {
-        let ledger = self.load()?;
-        let view = ledger.view_for(reference, now);
-        *self.ledger.borrow_mut() = Some(ledger);
-        Ok(view)
-    }
-
-    fn adjust(&self, cmd: AdjustCommand, now: DateTime<Utc>) -> Outcome<AdjustReply> {
+    fn adjust(&self, ledger: &mut StockLedger<SqlRows<'_>>, cmd: AdjustCommand, now: DateTime<Utc>) -> Answer<AdjustReply> {
         match self.replay(&cmd.idempotency_key, &cmd.fingerprint)? {
             Ok(Some(reply)) => return Ok(Ok(reply)),
             Err(refused) => return Ok(Err(refused)),
             Ok(None) => {}
         }
-        let mut ledger = self.load()?;
-        let adjusted = match ledger.adjust(&cmd.location_id, cmd.change, now) {
+        let adjusted = match ledger.adjust(&cmd.location_id, cmd.change, now)? {
             Ok(adjusted) => adjusted,
             Err(refused) => return Ok(Err(refused.into())),
         };
-        let level = ledger.view(now).into_iter().find(|l| l.location_id == cmd.location_id).unwrap_or(LocationLevel {
+        let level = ledger.view(now)?.into_iter().find(|l| l.location_id == cmd.location_id).unwrap_or(LocationLevel {
             location_id: cmd.location_id.clone(),
             on_hand: 0,
             held: 0,
@@ -308,8 +221,7 @@ impl StockObject {
             stock: LevelNow { location_id: level.location_id, on_hand: level.on_hand, held: level.held, available: level.available },
             adjustment: record.clone(),
         })?;
-        // No await between here and the end: both writes commit together.
-        self.save(&ledger)?;
+        // No await between the ledger's writes and this one: they commit together.
         self.sql.exec(
             "INSERT INTO adjustments (idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?)",
             vec![
@@ -324,7 +236,7 @@ impl StockObject {
     }
 
     /// The first answer for an idempotency key, or a refusal if the body differs.
-    fn replay(&self, key: &str, fingerprint: &str) -> Outcome<Option<AdjustReply>> {
+    fn replay(&self, key: &str, fingerprint: &str) -> Answer<Option<AdjustReply>> {
         #[derive(Deserialize)]
         struct Row {
             fingerprint: String,
