@@ -49,6 +49,8 @@ impl From<Quantity> for u32 {
 pub struct PositiveQuantity(u32);
 
 impl PositiveQuantity {
+    pub const ONE: PositiveQuantity = PositiveQuantity(1);
+
     pub fn new(units: i64) -> Result<Self, InvalidQuantity> {
         if (1..=MAX_UNITS as i64).contains(&units) {
             Ok(Self(units as u32))

@@ -5,7 +5,8 @@ use crate::http::error::ApiResult;
 use crate::http::{idempotency_key, invalid_query, json, json_body, json_text, new_id, now_rfc3339, path_id, query_count, Query};
 use crate::api::catalog::find;
 use crate::objects::stock_client::StockClient;
-use crate::objects::stock::AdjustCommand;
+use crate::http::faults;
+use crate::objects::stock::{AdjustCommand, StockCommand};
 use futures_util::future::try_join_all;
 use omniedge::access::Principal;
 use omniedge::inventory::adjustment::AdjustmentRequest;
@@ -135,4 +136,37 @@ pub async fn list_adjustments(sku: &str, req: &Request, env: &Env, caller: &Prin
     find(&d1::database(env)?, &sku).await?;
     let page = StockClient::for_sku(env, &sku)?.list_adjustments(location, limit, before).await?;
     json(200, &page)
+}
+
+/// The body of the test hook `POST /v1/test-hooks/stock/{sku}/holds`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkHolds {
+    location_id: LocationId,
+    /// 1 to 5,000 holds of one unit each.
+    count: u32,
+    hold_seconds: u32,
+}
+
+/// Tests only (served when `FAULT_INJECTION` is enabled, to admin keys): opens `count`
+/// holds of one unit on a SKU at once, through the ledger's own hold rule, so that
+/// flash-sale tests and benchmarks can reach tens of thousands of live holds quickly.
+pub async fn bulk_hold(sku: &str, path: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
+    if !faults::enabled(env) {
+        return Err(Problem::new(404, "not_found", format!("no route {path}; see /v1/openapi.json")).into());
+    }
+    caller.require_admin()?;
+    let sku = path_id(sku, Sku::parse)?;
+    let body: BulkHolds = json_body(req).await?;
+    if !(1..=5000).contains(&body.count) {
+        return Err(Problem::unprocessable("invalid_body", "count must be 1 to 5000").into());
+    }
+    let command = StockCommand::BulkHold {
+        prefix: format!("bulk:{}:", new_id("b")),
+        location_id: body.location_id,
+        count: body.count,
+        expires_at: chrono::Utc::now() + chrono::Duration::seconds(body.hold_seconds.into()),
+    };
+    let held: u32 = StockClient::for_sku(env, &sku)?.bulk_hold(&command).await?;
+    json(201, &serde_json::json!({ "held": held }))
 }

@@ -3,7 +3,7 @@
 //! point with `x-omniedge-fault: <point>` at which the worker then dies, so tests can
 //! prove that a failure there leaks nothing to the client and that stored state
 //! converges afterwards. The points sit in the port bindings, right after the step
-//! they name took effect.
+//! they name took effect. The same switch serves the test hooks (many holds at once).
 
 use worker::{Env, Request};
 
@@ -32,10 +32,15 @@ impl Fault {
     }
 }
 
+/// Whether this deployment is a test one (`FAULT_INJECTION=enabled`): faults may be
+/// asked for, and the test hooks are served.
+pub fn enabled(env: &Env) -> bool {
+    env.var("FAULT_INJECTION").map(|v| v.to_string() == "enabled").unwrap_or(false)
+}
+
 /// The fault this request asked for, when fault injection is on.
 pub fn requested(req: &Request, env: &Env) -> Option<Fault> {
-    let enabled = env.var("FAULT_INJECTION").map(|v| v.to_string() == "enabled").unwrap_or(false);
-    if !enabled {
+    if !enabled(env) {
         return None;
     }
     req.headers().get("x-omniedge-fault").ok().flatten().as_deref().and_then(Fault::parse)

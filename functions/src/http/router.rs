@@ -32,6 +32,8 @@ enum Route<'a> {
     OrderAction(&'a str, &'a str),
     Pickups(&'a str),
     Coupon(&'a str),
+    /// Tests only (with `FAULT_INJECTION`): many holds at once, for flash-sale tests.
+    TestHolds(&'a str),
 }
 
 impl<'a> Route<'a> {
@@ -60,6 +62,7 @@ impl<'a> Route<'a> {
             ["v1", "orders", id, action] => Route::OrderAction(id, action),
             ["v1", "locations", id, "pickups"] => Route::Pickups(id),
             ["v1", "coupons", code] => Route::Coupon(code),
+            ["v1", "test-hooks", "stock", sku, "holds"] => Route::TestHolds(sku),
             _ => return None,
         })
     }
@@ -75,7 +78,7 @@ impl<'a> Route<'a> {
             Route::CartLine(..) => &[Put, Delete],
             Route::Timeline(_) | Route::Order(_) | Route::Pickups(_) => &[Get],
             Route::Orders => &[Get, Post],
-            Route::OrderAction(..) => &[Post],
+            Route::OrderAction(..) | Route::TestHolds(_) => &[Post],
             Route::Coupon(_) => &[Get, Put],
             Route::ApiKey(_) => &[Delete],
             Route::Location(_) | Route::Product(_) => &[Get, Put],
@@ -131,6 +134,7 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Route::StyleStock(sku), _) => stock::lookup_style(sku, &req, env).await,
         (Route::Adjustments(sku), Get) => stock::list_adjustments(sku, &req, env, &caller).await,
         (Route::Adjustments(sku), _) => stock::adjust(sku, &mut req, env, &caller).await,
+        (Route::TestHolds(sku), _) => stock::bulk_hold(sku, &path, &mut req, env, &caller).await,
         (Route::Customers, _) => customers::create(&mut req, env, &caller).await,
         (Route::Customer(id), Get) => customers::get(id, env).await,
         (Route::Customer(id), _) => customers::replace(id, &mut req, env, &caller).await,

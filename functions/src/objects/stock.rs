@@ -33,6 +33,9 @@ pub enum StockCommand {
     Commit { order: OrderRef, hold: HoldRef, allocations: Vec<Allocation> },
     HandOver { order: OrderRef },
     Restock { order: OrderRef },
+    /// Tests only: `count` holds of one unit at a location, under references
+    /// `{prefix}{i}`, through the same ledger rules as every hold.
+    BulkHold { prefix: String, location_id: LocationId, count: u32, expires_at: DateTime<Utc> },
 }
 
 /// Why the stock object refused a command; nothing changed.
@@ -143,6 +146,20 @@ impl DurableObject for StockObject {
             }
             StockCommand::HandOver { order } => reply(refusable(ledger.hand_over(&order))),
             StockCommand::Restock { order } => reply(refusable(ledger.restock(&order))),
+            StockCommand::BulkHold { prefix, location_id, count, expires_at } => {
+                let one = [Allocation { location_id, quantity: PositiveQuantity::ONE }];
+                let mut outcome = Ok(Ok(0u32));
+                for i in 0..count {
+                    match ledger.hold(&HoldRef(format!("{prefix}{i}")), &one, now, expires_at) {
+                        Ok(Ok(())) => outcome = Ok(Ok(i + 1)),
+                        other => {
+                            outcome = other.map(|refused| refused.map(|()| i).map_err(StockRefusal::from));
+                            break;
+                        }
+                    }
+                }
+                reply(outcome)
+            }
         };
         self.schedule_expiry(&ledger).await?;
         response

@@ -53,6 +53,11 @@ impl StockClient {
         self.call(&StockCommand::Release { reference: reference.clone() }).await
     }
 
+    /// Tests only: see `StockCommand::BulkHold`; answers how many holds were opened.
+    pub async fn bulk_hold(&self, command: &StockCommand) -> ApiResult<u32> {
+        self.call(command).await
+    }
+
     pub async fn list_adjustments(&self, location_id: Option<LocationId>, limit: u32, before: Option<i64>) -> ApiResult<AdjustmentPage> {
         self.call(&StockCommand::ListAdjustments { location_id, limit, before }).await
     }
