@@ -46,6 +46,8 @@ const BUDGET_SKU_RATIO = 0.6;
 const BUDGET_ADD_TO_CART_RATIO = 0.4;
 const BUDGET_PLACE_ORDER_RATIO = 0.15;
 const BUDGET_GZIP_KIB = 1024;
+// hot-sku at 50,000 live holds keeps at least this share of its own figure at 0 holds.
+const BUDGET_HOT_SKU_KEPT = 0.9;
 
 // ---------------------------------------------------------------------------------------
 // Bench data
@@ -145,6 +147,11 @@ const ORDER_BODY = JSON.stringify({
   payment: { method: "prepaid" },
 });
 const BENCH_IDS = new Set(LOCATIONS.map((l) => l.id));
+// The flash-sale SKU: one store, a million units, carts adding it while live holds pile up.
+const FLASH_SKU = "BENCH-SKU-49";
+const FLASH_STORE = "bench-centrum";
+const HOT_HOLDS = [0, 10_000, 50_000];
+const BULK_PER_CALL = 5_000;
 
 const SCENARIOS = [
   {
@@ -212,7 +219,61 @@ const SCENARIOS = [
       body: ORDER_BODY,
     }),
   },
+  ...HOT_HOLDS.map((holds) => ({
+    name: `hot-sku@${holds}`,
+    // Needs the test hook that opens holds in bulk (a server with FAULT_INJECTION enabled,
+    // e.g. `OMNIEDGE_TEST_HOOKS=1 scripts/dev.sh`).
+    available: testHooksServed,
+    setup: async (ctx) => {
+      await hotSkuCarts(ctx);
+      await liveHoldsUpTo(ctx, holds);
+    },
+    // Every request changes a cart's line of the flash SKU: a real re-hold each time.
+    request: (ctx, seq) => ({
+      method: "PUT",
+      path: `/v1/carts/${ctx.hotCarts[seq % CART_POOL]}/lines/${FLASH_SKU}`,
+      headers: ctx.auth,
+      body: { quantity: 1 + (Math.floor(seq / CART_POOL) % 3) },
+    }),
+  })),
 ];
+
+/** Whether the server serves the test hooks (answers 404 not_found when it does not). */
+async function testHooksServed(ctx) {
+  const res = await ctx.client.send(
+    { method: "POST", path: `/v1/test-hooks/stock/${FLASH_SKU}/holds`, headers: ctx.auth, body: { location_id: FLASH_STORE, count: 0, hold_seconds: 1 } },
+    { keepBody: true },
+  );
+  return res.status === 422;
+}
+
+/** The flash SKU's stock and the carts that add it (once per run). */
+async function hotSkuCarts(ctx) {
+  if (ctx.hotCarts) return;
+  await ctx.expect([201], "POST", `/v1/stock/${FLASH_SKU}/adjustments`, {
+    headers: { "idempotency-key": `bench-flash-${ctx.runId}` },
+    body: { location_id: FLASH_STORE, kind: "set", quantity: 1_000_000, reason: "recount", note: "bench flash sale" },
+  });
+  ctx.hotCarts = [];
+  ctx.liveHolds = 0;
+  await inPool(Array.from({ length: CART_POOL }), ctx.concurrency, async () => {
+    const { json } = await ctx.expect([201], "POST", "/v1/carts", { headers: ctx.auth, body: { channel: "web" } });
+    ctx.hotCarts.push(json.id);
+  });
+}
+
+/** Opens bulk holds on the flash SKU until `target` are live (they last an hour). */
+async function liveHoldsUpTo(ctx, target) {
+  while (ctx.liveHolds < target) {
+    const count = Math.min(BULK_PER_CALL, target - ctx.liveHolds);
+    const { json } = await ctx.expect([201], "POST", `/v1/test-hooks/stock/${FLASH_SKU}/holds`, {
+      headers: ctx.auth,
+      body: { location_id: FLASH_STORE, count, hold_seconds: 3600 },
+    });
+    check(json?.held === count, `the test hook opened ${json?.held} holds, expected ${count}`);
+    ctx.liveHolds += count;
+  }
+}
 
 /** Gives the order SKUs ample stock at the shipping locations, so no run runs out. */
 async function stockForOrders(ctx) {
@@ -477,12 +538,25 @@ function ratioBudget(results, scenario, minimum) {
   };
 }
 
+/** hot-sku at the most live holds against its own figure at none. */
+function hotSkuBudget(results) {
+  const at = (holds) => results.find((r) => r.name === `hot-sku@${holds}`)?.throughput_rps ?? null;
+  const [none, most] = [at(HOT_HOLDS[0]), at(HOT_HOLDS[HOT_HOLDS.length - 1])];
+  const kept = none && most !== null ? most / none : null;
+  return {
+    name: `hot-sku@${HOT_HOLDS[HOT_HOLDS.length - 1]} >= ${BUDGET_HOT_SKU_KEPT} x hot-sku@0`,
+    value: kept === null ? "n/a" : kept.toFixed(2),
+    status: kept === null ? "N/A" : kept >= BUDGET_HOT_SKU_KEPT ? "PASS" : "MISS",
+  };
+}
+
 function budgets(results, bundle) {
   const gzip = bundle.gzip_kib ?? null;
   return [
     ratioBudget(results, "sku", BUDGET_SKU_RATIO),
     ratioBudget(results, "add-to-cart", BUDGET_ADD_TO_CART_RATIO),
     ratioBudget(results, "place-order", BUDGET_PLACE_ORDER_RATIO),
+    hotSkuBudget(results),
     {
       name: `bundle gzip < ${BUDGET_GZIP_KIB} KiB`,
       value: gzip === null ? "n/a" : `${gzip.toFixed(2)} KiB`,
@@ -593,6 +667,10 @@ async function main() {
   let aborted = null;
   try {
     for (const scenario of SCENARIOS) {
+      if (scenario.available && !(await scenario.available(ctx))) {
+        log(`${scenario.name}: skipped (the server does not serve the test hooks; see OMNIEDGE_TEST_HOOKS in the README)`);
+        continue;
+      }
       const stats = await runScenario(ctx, scenario);
       results.push(stats);
       if (stats.error_rate > MAX_ERROR_RATE) {

@@ -19,7 +19,11 @@ PORT=${PORT:-8787}
 mkdir -p .wrangler
 trap stop_server EXIT INT TERM
 echo "==> starting wrangler dev on http://127.0.0.1:$PORT (log: .wrangler/dev.log)"
-start_server "$PORT" .wrangler/state "$ADMIN_KEY" .wrangler/dev.log
+# OMNIEDGE_TEST_HOOKS=1 also serves the test hooks (bulk holds for the hot-sku benchmark)
+# and fault injection: never in production.
+extra=()
+if [[ "${OMNIEDGE_TEST_HOOKS:-}" == 1 ]]; then extra=(--var FAULT_INJECTION:enabled); fi
+start_server "$PORT" .wrangler/state "$ADMIN_KEY" .wrangler/dev.log "${extra[@]}"
 OMNIEDGE_URL="http://127.0.0.1:$PORT" OMNIEDGE_ADMIN_KEY="$ADMIN_KEY" node scripts/demo-data.mjs
 cat <<INFO
 
