@@ -1,8 +1,17 @@
 //! Who may do what: API keys, their roles, and the checks each capability asks for.
-//! Keys are only ever stored as SHA-256 hashes.
+//! Secret keys (admin, store, storefront) live on servers; publishable keys ship in web
+//! pages and apps, bound to a channel and the web origins allowed to use them, and reach
+//! a guest cart only with its capability token (`cart_token`) and a shopper's own data
+//! only with a signed shopper session (`session`). Keys are only ever stored as SHA-256
+//! hashes.
+
+pub mod cart_token;
+pub mod origin;
+pub mod session;
 
 use crate::shared::channel::Channel;
-use crate::shared::ids::{LocationId, OrderId};
+use crate::shared::ids::{CustomerId, LocationId, OrderId};
+use origin::WebOrigin;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -14,8 +23,11 @@ pub enum Principal {
     Admin { key_id: String },
     /// A store's POS or associate device: bound to one location.
     Store { key_id: String, location_id: LocationId },
-    /// A storefront (web, app, call centre, ...): public reads and its shoppers' carts.
+    /// A storefront's server (web, app, call centre, ...): public reads and its shoppers' carts.
     Storefront { key_id: String, channel: Channel },
+    /// A publishable key in a shopper's browser or app: public reads, carts it holds the
+    /// token of, and with a shopper session (`shopper`) that shopper's own data.
+    Publishable { key_id: String, channel: Channel, shopper: Option<CustomerId> },
 }
 
 /// The ways a call is refused for its caller.
@@ -35,12 +47,66 @@ pub enum AccessError {
     NotFulfilledBy { order: OrderId, location: LocationId },
     #[error("storefront keys cannot move orders on")]
     StorefrontCannotMoveOrders,
+    #[error("publishable keys cannot make this call: use a secret key from your server")]
+    PublishableNotAllowed,
+    #[error("this cart needs its cart token: send it as X-Cart-Token")]
+    CartTokenRequired,
+    #[error("the X-Cart-Token is not this cart's token")]
+    CartTokenInvalid,
+    #[error("this needs the shopper's session: send a shopper token as X-Shopper-Token")]
+    ShopperSessionRequired,
+    #[error("this belongs to another shopper")]
+    OtherShopper,
 }
 
 impl Principal {
     pub fn key_id(&self) -> &str {
         match self {
-            Principal::Admin { key_id } | Principal::Store { key_id, .. } | Principal::Storefront { key_id, .. } => key_id,
+            Principal::Admin { key_id }
+            | Principal::Store { key_id, .. }
+            | Principal::Storefront { key_id, .. }
+            | Principal::Publishable { key_id, .. } => key_id,
+        }
+    }
+
+    /// Calls only a server may make (back-office, stores, storefront servers).
+    pub fn require_secret(&self) -> Result<(), AccessError> {
+        match self {
+            Principal::Publishable { .. } => Err(AccessError::PublishableNotAllowed),
+            _ => Ok(()),
+        }
+    }
+
+    /// A customer's profile, consents, timeline and orders: every secret key may read
+    /// them (stores only read profiles); a publishable key only its own shopper's.
+    pub fn may_read_customer(&self, customer: &CustomerId) -> Result<(), AccessError> {
+        match self {
+            Principal::Publishable { shopper: Some(own), .. } if own == customer => Ok(()),
+            Principal::Publishable { shopper: Some(_), .. } => Err(AccessError::OtherShopper),
+            Principal::Publishable { shopper: None, .. } => Err(AccessError::ShopperSessionRequired),
+            _ => Ok(()),
+        }
+    }
+
+    /// An order: any secret key may read it; a shopper session only the shopper's own.
+    pub fn may_read_order(&self, customer: Option<&CustomerId>) -> Result<(), AccessError> {
+        match (self, customer) {
+            (Principal::Publishable { .. }, Some(customer)) => self.may_read_customer(customer),
+            (Principal::Publishable { shopper: Some(_), .. }, None) => Err(AccessError::OtherShopper),
+            (Principal::Publishable { shopper: None, .. }, None) => Err(AccessError::ShopperSessionRequired),
+            _ => Ok(()),
+        }
+    }
+
+    /// The customer a cart is for when a caller creates or claims it: a shopper session
+    /// attaches its own shopper (and no other); a publishable key without one attaches
+    /// nobody; secret keys attach whom they name.
+    pub fn cart_customer(&self, asked: Option<CustomerId>) -> Result<Option<CustomerId>, AccessError> {
+        match (self, asked) {
+            (Principal::Publishable { shopper: Some(own), .. }, Some(asked)) if *own != asked => Err(AccessError::OtherShopper),
+            (Principal::Publishable { shopper: Some(own), .. }, _) => Ok(Some(own.clone())),
+            (Principal::Publishable { shopper: None, .. }, Some(_)) => Err(AccessError::ShopperSessionRequired),
+            (_, asked) => Ok(asked),
         }
     }
 
@@ -60,6 +126,7 @@ impl Principal {
                 Err(AccessError::OtherLocation { bound: location_id.clone(), asked: location.clone() })
             }
             Principal::Storefront { .. } => Err(AccessError::StorefrontCannotWrite),
+            Principal::Publishable { .. } => Err(AccessError::PublishableNotAllowed),
         }
     }
 
@@ -70,13 +137,24 @@ impl Principal {
             Principal::Store { location_id, .. } if fulfilled_by.contains(location_id) => Ok(()),
             Principal::Store { location_id, .. } => Err(AccessError::NotFulfilledBy { order: order.clone(), location: location_id.clone() }),
             Principal::Storefront { .. } => Err(AccessError::StorefrontCannotMoveOrders),
+            Principal::Publishable { .. } => Err(AccessError::PublishableNotAllowed),
         }
     }
 
+    /// Creating profiles and issuing shopper sessions: back-office and storefront servers.
     pub fn may_maintain_customers(&self) -> Result<(), AccessError> {
         match self {
             Principal::Store { .. } => Err(AccessError::CustomersNotForStores),
+            Principal::Publishable { .. } => Err(AccessError::PublishableNotAllowed),
             _ => Ok(()),
+        }
+    }
+
+    /// Changing one profile (and its consents): as creating, or the shopper themself.
+    pub fn may_change_customer(&self, customer: &CustomerId) -> Result<(), AccessError> {
+        match self {
+            Principal::Publishable { .. } => self.may_read_customer(customer),
+            _ => self.may_maintain_customers(),
         }
     }
 
@@ -88,6 +166,7 @@ impl Principal {
             (Principal::Store { location_id, .. }, None) => Ok(Some(location_id.clone())),
             (Principal::Store { .. }, Some(asked)) => self.may_adjust_stock_at(&asked).map(|()| Some(asked)),
             (Principal::Storefront { .. }, _) => Err(AccessError::AdminOnly),
+            (Principal::Publishable { .. }, _) => Err(AccessError::PublishableNotAllowed),
         }
     }
 }
@@ -111,6 +190,15 @@ pub enum KeyGrant {
         #[serde(deserialize_with = "storefront_channel")]
         channel: Channel,
     },
+    /// A key for web pages and apps: its channel and the origins whose pages may use it.
+    Publishable {
+        #[serde(deserialize_with = "crate::shared::text::line")]
+        label: String,
+        #[serde(deserialize_with = "storefront_channel")]
+        channel: Channel,
+        #[serde(deserialize_with = "origin::allowed_origins")]
+        allowed_origins: Vec<WebOrigin>,
+    },
 }
 
 /// A storefront speaks for a remote channel; in-store selling uses store keys.
@@ -123,6 +211,8 @@ fn storefront_channel<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Channel,
 
 /// The prefix of every key omniedge issues, so a leaked one is recognisable in a scan.
 pub const KEY_PREFIX: &str = "oe_";
+/// The prefix of publishable keys (after `KEY_PREFIX`): safe in a page, and known as such.
+pub const PUBLISHABLE_PREFIX: &str = "oe_pub_";
 
 /// The hash under which a key is stored and looked up.
 pub fn key_hash(secret: &str) -> String {
@@ -177,5 +267,36 @@ mod tests {
         assert!(serde_json::from_str::<KeyGrant>(r#"{"role":"storefront","label":"x","channel":"web"}"#).is_ok());
         assert!(serde_json::from_str::<KeyGrant>(r#"{"role":"storefront","label":"x","channel":"fax"}"#).is_err());
         assert!(serde_json::from_str::<KeyGrant>(r#"{"role":"storefront","label":"x","channel":"store"}"#).is_err());
+        let publishable = r#"{"role":"publishable","label":"x","channel":"web","allowed_origins":["https://Shop.example"]}"#;
+        assert!(serde_json::from_str::<KeyGrant>(publishable).is_ok());
+        assert!(serde_json::from_str::<KeyGrant>(r#"{"role":"publishable","label":"x","channel":"web","allowed_origins":[]}"#).is_err());
+        assert!(serde_json::from_str::<KeyGrant>(r#"{"role":"publishable","label":"x","channel":"web"}"#).is_err());
+    }
+
+    fn cus(s: &str) -> CustomerId {
+        CustomerId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn publishable_keys_reach_only_their_shoppers_data() {
+        let guest = Principal::Publishable { key_id: "p".into(), channel: Channel::Web, shopper: None };
+        let ann = Principal::Publishable { key_id: "p".into(), channel: Channel::Web, shopper: Some(cus("ann")) };
+        let server = Principal::Storefront { key_id: "s".into(), channel: Channel::Web };
+        assert_eq!(guest.may_read_customer(&cus("ann")), Err(AccessError::ShopperSessionRequired));
+        assert!(ann.may_read_customer(&cus("ann")).is_ok());
+        assert_eq!(ann.may_read_customer(&cus("bob")), Err(AccessError::OtherShopper));
+        assert!(server.may_read_customer(&cus("bob")).is_ok());
+        assert_eq!(ann.may_read_order(None), Err(AccessError::OtherShopper));
+        assert_eq!(guest.may_read_order(None), Err(AccessError::ShopperSessionRequired));
+        assert!(server.may_read_order(None).is_ok());
+        assert!(ann.may_change_customer(&cus("ann")).is_ok());
+        assert_eq!(guest.may_maintain_customers(), Err(AccessError::PublishableNotAllowed));
+        assert_eq!(ann.cart_customer(None), Ok(Some(cus("ann"))));
+        assert_eq!(ann.cart_customer(Some(cus("bob"))), Err(AccessError::OtherShopper));
+        assert_eq!(guest.cart_customer(Some(cus("ann"))), Err(AccessError::ShopperSessionRequired));
+        assert_eq!(guest.cart_customer(None), Ok(None));
+        assert_eq!(server.cart_customer(Some(cus("bob"))), Ok(Some(cus("bob"))));
+        assert_eq!(guest.require_secret(), Err(AccessError::PublishableNotAllowed));
+        assert_eq!(guest.may_adjust_stock_at(&loc("s1")), Err(AccessError::PublishableNotAllowed));
     }
 }
