@@ -9,7 +9,7 @@ use crate::shared::channel::Channel;
 use crate::shared::ids::CustomerId;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -19,6 +19,8 @@ pub const ISSUER: &str = "omniedge";
 /// How long a session lasts unless asked for less, and the most it may last.
 pub const DEFAULT_TTL_SECONDS: u32 = 15 * 60;
 pub const MAX_TTL_SECONDS: u32 = 60 * 60;
+/// Shortest session that may be asked for.
+pub const MIN_TTL_SECONDS: u32 = 60;
 /// Clock skew tolerated on `iat`.
 const SKEW_SECONDS: i64 = 60;
 /// Shortest signing secret accepted (bytes).
@@ -97,6 +99,27 @@ pub struct ShopperSession {
     pub expires_at: DateTime<Utc>,
 }
 
+/// The body of `POST /v1/shopper-sessions`: a server that has logged its shopper in asks
+/// for a session for them (back-office keys also name the channel).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    pub customer_id: CustomerId,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    #[serde(default, deserialize_with = "ttl_seconds")]
+    pub ttl_seconds: Option<u32>,
+}
+
+fn ttl_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let ttl = u32::deserialize(d)?;
+    if (MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
+        Ok(Some(ttl))
+    } else {
+        Err(serde::de::Error::custom(format!("ttl_seconds is {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}")))
+    }
+}
+
 /// Why a shopper token is not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
@@ -166,6 +189,7 @@ pub fn verify(keys: &SigningKeys, token: &str, channel: Channel, now: DateTime<U
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     fn key(kid: &str) -> SigningKey {
         SigningKey::parse(&format!("{kid}:{}", "s3cret-".repeat(6))).unwrap()
