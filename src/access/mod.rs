@@ -130,6 +130,14 @@ impl Principal {
         }
     }
 
+    /// A store's click & collect list: back-office, or that store's own key.
+    pub fn may_see_pickups_at(&self, location: &LocationId) -> Result<(), AccessError> {
+        match self {
+            Principal::Storefront { .. } => Err(AccessError::AdminOnly),
+            _ => self.may_adjust_stock_at(location),
+        }
+    }
+
     /// Orders are moved on by back-office, or by the store key of a location that fulfils them.
     pub fn may_move_order(&self, order: &OrderId, fulfilled_by: &[LocationId]) -> Result<(), AccessError> {
         match self {
@@ -298,5 +306,9 @@ mod tests {
         assert_eq!(server.cart_customer(Some(cus("bob"))), Ok(Some(cus("bob"))));
         assert_eq!(guest.require_secret(), Err(AccessError::PublishableNotAllowed));
         assert_eq!(guest.may_adjust_stock_at(&loc("s1")), Err(AccessError::PublishableNotAllowed));
+        assert_eq!(server.may_see_pickups_at(&loc("s1")), Err(AccessError::AdminOnly));
+        let pos = Principal::Store { key_id: "k".into(), location_id: loc("s1") };
+        assert!(pos.may_see_pickups_at(&loc("s1")).is_ok());
+        assert!(matches!(pos.may_see_pickups_at(&loc("s2")), Err(AccessError::OtherLocation { .. })));
     }
 }

@@ -98,11 +98,7 @@ fn decode_cursor(text: &str) -> Result<(String, String), &'static str> {
 /// A store's click & collect orders waiting to be handed over.
 pub async fn pickups(location: &str, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let location = path_id(location, LocationId::parse)?;
-    if let Principal::Store { location_id, .. } = caller {
-        if *location_id != location {
-            return Err(Problem::new(403, "other_location", format!("this key is bound to location {location_id}, not {location}")).into());
-        }
-    }
+    caller.may_see_pickups_at(&location)?;
     let db = d1::database(env)?;
     d1::locations::get(&db, &location).await?.ok_or_else(|| Problem::not_found("location", location.as_str()))?;
     let items = d1::orders::open_pickups(&db, &location).await?;
