@@ -123,7 +123,8 @@ describe("authorization matrix", () => {
         const context = `${operationId} as ${who}: ${JSON.stringify(answer.json)?.slice(0, 300)}`;
         assert.equal(answer.status, status, context);
         if (code) assert.equal(answer.json?.code, code, context);
-        if (who === "shopper_own" && status < 300) {
+        // (The OpenAPI document names customer_id everywhere; it holds no data.)
+        if (who === "shopper_own" && status < 300 && operationId !== "getOpenApi") {
           assert.deepEqual(foreignCustomers(answer.json, world.ann.id), [], `${context}: nothing of another customer`);
         }
       }
