@@ -10,7 +10,8 @@ use crate::d1::api_keys::KeyRecord;
 use crate::d1::cache::TtlCache;
 use crate::http::error::ApiResult;
 use crate::http::problem::Problem;
-use omniedge::access::{bearer_secret, key_hash, secrets_match, session, Principal};
+use omniedge::access::session::{self, SessionError};
+use omniedge::access::{bearer_secret, key_hash, secrets_match, Principal};
 use std::rc::Rc;
 use worker::{Env, Request};
 
@@ -30,7 +31,8 @@ pub async fn authenticate(req: &Request, env: &Env) -> ApiResult<KeyRecord> {
     }
     let mut record = issued_key(secret, env).await?;
     if let (Principal::Publishable { channel, shopper, .. }, Some(token)) = (&mut record.principal, req.headers().get("x-shopper-token")?) {
-        let keys = config::shopper_signing_keys(env)?.ok_or_else(Problem::sessions_not_configured)?;
+        // Without signing keys no token can be valid: refused like one signed by a retired key.
+        let keys = config::shopper_signing_keys(env)?.ok_or(SessionError::UnknownKey).map_err(Problem::from)?;
         let verified = session::verify(&keys, &token, *channel, chrono::Utc::now()).map_err(Problem::from)?;
         *shopper = Some(verified.customer_id);
     }
