@@ -12,6 +12,10 @@ if [[ ! -f .dev.vars ]]; then
   echo "ADMIN_API_KEY=dev-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" > .dev.vars
   echo "==> wrote .dev.vars with a fresh bootstrap admin key"
 fi
+if ! grep -q '^SHOPPER_SIGNING_KEY=' .dev.vars; then
+  echo "SHOPPER_SIGNING_KEY=dev-1:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >> .dev.vars
+  echo "==> added a shopper-session signing key to .dev.vars"
+fi
 ADMIN_KEY=$(sed -n 's/^ADMIN_API_KEY=//p' .dev.vars)
 bash scripts/build.sh
 

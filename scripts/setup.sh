@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and running omniedge needs, at pinned versions, skipping
 # whatever is already present: the wasm32 target, worker-build, wasm-bindgen-cli and
-# the npm tools (wrangler, esbuild, wasm-opt). Safe to run again and again.
+# the npm tools (wrangler, esbuild, wasm-opt, playwright-core) and Debian's chromium for
+# the browser tests. Safe to run again and again.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -34,4 +35,12 @@ fi
 if ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.package-lock.json" 2>/dev/null; then
   step "installing the npm tools from package-lock.json"
   (cd "$ROOT" && npm ci --no-audit --no-fund)
+fi
+
+if [[ ! -x /usr/bin/chromium ]]; then
+  step "installing Debian's chromium (the browser tests drive it headless)"
+  as_root=()
+  [[ $(id -u) -eq 0 ]] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 fi

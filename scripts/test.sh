@@ -41,7 +41,12 @@ PORT=${OMNIEDGE_TEST_PORT:-8799}
 STATE=$(mktemp -d /tmp/omniedge-test.XXXXXX)
 LOG="$STATE/wrangler.log"
 ADMIN_KEY="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+# Shopper sessions are signed with the current key; the previous one is still accepted
+# (the tests sign a token with it themselves, as a rotation leaves them).
+SIGNING_KEY="test-2:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+PREVIOUS_SIGNING_KEY="test-1:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 trap 'stop_server; rm -rf "$STATE"' EXIT
-start_server "$PORT" "$STATE/state" "$ADMIN_KEY" "$LOG" --var FAULT_INJECTION:enabled --var PLACEMENT_HOLD_SECONDS:3
-OMNIEDGE_URL="http://127.0.0.1:$PORT" OMNIEDGE_ADMIN_KEY="$ADMIN_KEY" \
+start_server "$PORT" "$STATE/state" "$ADMIN_KEY" "$LOG" --var FAULT_INJECTION:enabled --var PLACEMENT_HOLD_SECONDS:3 \
+  --var "SHOPPER_SIGNING_KEY:$SIGNING_KEY" --var "SHOPPER_SIGNING_KEY_PREVIOUS:$PREVIOUS_SIGNING_KEY"
+OMNIEDGE_URL="http://127.0.0.1:$PORT" OMNIEDGE_ADMIN_KEY="$ADMIN_KEY" OMNIEDGE_PREVIOUS_SIGNING_KEY="$PREVIOUS_SIGNING_KEY" \
   node --test --test-concurrency=1 tests/e2e/

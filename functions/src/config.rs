@@ -1,6 +1,7 @@
 //! Deployment settings read from `[vars]` in wrangler.toml, with the documented defaults.
 
 use crate::http::problem::Problem;
+use omniedge::access::session::{SigningKey, SigningKeys};
 use worker::Env;
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -29,3 +30,28 @@ pub fn delivery_tariff(env: &Env) -> Result<omniedge::pricing::DeliveryTariff, P
 }
 
 const DEFAULT_TARIFF: &str = "bands:5=2.95,20=4.95,100=7.95;free_from=100";
+
+/// The keys shopper sessions are signed and verified with: the secret
+/// `SHOPPER_SIGNING_KEY` (`<kid>:<secret>`) and, while rotating, the secret
+/// `SHOPPER_SIGNING_KEY_PREVIOUS`. None when sessions are not configured; a malformed
+/// key is a deployment error.
+pub fn shopper_signing_keys(env: &Env) -> Result<Option<SigningKeys>, Problem> {
+    let Some(current) = signing_key(env, "SHOPPER_SIGNING_KEY")? else {
+        return Ok(None);
+    };
+    Ok(Some(SigningKeys { current, previous: signing_key(env, "SHOPPER_SIGNING_KEY_PREVIOUS")? }))
+}
+
+fn signing_key(env: &Env, name: &str) -> Result<Option<SigningKey>, Problem> {
+    let Ok(secret) = env.secret(name) else {
+        return Ok(None);
+    };
+    SigningKey::parse(&secret.to_string()).map(Some).map_err(|e| {
+        worker::console_error!("{name} is malformed: {e}");
+        Problem::internal()
+    })
+}
+
+/// The window of the `PUBLIC_WRITES` rate limit in wrangler.toml (`simple.period`):
+/// what a refused caller is told to wait.
+pub const PUBLIC_WRITES_PERIOD_SECONDS: u32 = 60;

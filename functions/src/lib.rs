@@ -34,10 +34,7 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(match http::router::dispatch(req, &env).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    })
+    Ok(http::router::dispatch(req, &env).await)
 }
 
 /// Every minute: settle what flows that died halfway still owe.

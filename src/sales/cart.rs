@@ -3,6 +3,8 @@
 //! for a time that activity refreshes; an ordered cart is closed for good. A shopper's
 //! change is taken only if the cart still prices afterwards; a refused one changes nothing.
 
+use crate::access::cart_token::{CartToken, CartTokenHash};
+use crate::access::{AccessError, Principal};
 use crate::shared::channel::Channel;
 use crate::sales::origin::SalesOrigin;
 use crate::catalog::Product;
@@ -59,6 +61,10 @@ pub struct Cart {
     pub hold_seconds: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The hash of the cart's capability token (carts from before tokens have none, and
+    /// are reachable by secret keys only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_hash: Option<CartTokenHash>,
 }
 
 /// Why a cart refuses a change (serializable, so the cart's object can answer it).
@@ -87,6 +93,8 @@ pub enum CartChange {
     RemoveLine { sku: Sku },
     /// Contact details, or the customer who logged in.
     Update { update: CartUpdate },
+    /// A new capability token replaces the old one, which stops working.
+    RotateToken { token_hash: CartTokenHash },
 }
 
 /// The body of `POST /v1/carts`.
@@ -129,7 +137,7 @@ pub fn cart_hold_ref(id: &CartId) -> HoldRef {
 }
 
 impl Cart {
-    pub fn open(id: CartId, origin: SalesOrigin, draft: CartDraft, hold_seconds: u32, now: DateTime<Utc>) -> Self {
+    pub fn open(id: CartId, origin: SalesOrigin, draft: CartDraft, token: &CartToken, hold_seconds: u32, now: DateTime<Utc>) -> Self {
         Cart {
             id,
             origin,
@@ -140,6 +148,25 @@ impl Cart {
             hold_seconds,
             created_at: now,
             updated_at: now,
+            token_hash: Some(token.hash()),
+        }
+    }
+
+    /// Whether `caller` may read or change this cart. Secret keys reach every cart from
+    /// every channel. A publishable key reaches only carts of its own channel: a guest
+    /// cart with the cart's token, a shopper's cart only with that shopper's session.
+    pub fn admit(&self, caller: &Principal, token: Option<&CartToken>) -> Result<(), AccessError> {
+        let Principal::Publishable { channel, shopper, .. } = caller else {
+            return Ok(());
+        };
+        if self.origin.channel() != *channel {
+            return Err(AccessError::OtherChannel { bound: *channel, asked: self.origin.channel() });
+        }
+        match (&self.customer_id, shopper) {
+            (Some(owner), Some(shopper)) if owner == shopper => Ok(()),
+            (Some(_), Some(_)) => Err(AccessError::OtherShopper),
+            (Some(_), None) => Err(AccessError::ShopperSessionRequired),
+            (None, _) => self.token_hash.as_ref().ok_or(AccessError::CartTokenInvalid)?.admits(token),
         }
     }
 
@@ -179,6 +206,7 @@ impl Cart {
             CartChange::SetLines { lines } => changed.set_lines(lines, now),
             CartChange::RemoveLine { sku } => changed.remove_line(&sku, now),
             CartChange::Update { update } => changed.update(update, now),
+            CartChange::RotateToken { token_hash } => changed.ensure_open().map(|()| changed.token_hash = Some(token_hash)),
         }?;
         CartView::of(&changed, catalog)?;
         *self = changed;
@@ -312,10 +340,36 @@ mod tests {
     }
     fn cart() -> Cart {
         let draft: CartDraft = serde_json::from_str("{}").unwrap();
-        Cart::open(CartId::parse("cart_1").unwrap(), SalesOrigin::App, draft, 900, now())
+        Cart::open(CartId::parse("cart_1").unwrap(), SalesOrigin::App, draft, &CartToken::from_random_hex("00"), 900, now())
     }
     fn line(sku: &str, q: i64) -> CartLine {
         CartLine::unheld(Sku::parse(sku).unwrap(), PositiveQuantity::new(q).unwrap())
+    }
+
+    #[test]
+    fn publishable_keys_reach_a_guest_cart_by_token_and_a_shoppers_cart_by_session() {
+        let token = CartToken::from_random_hex("00");
+        let mut cart = cart();
+        let app = |shopper: Option<&str>| Principal::Publishable {
+            key_id: "p".into(),
+            channel: Channel::App,
+            shopper: shopper.map(|s| CustomerId::parse(s).unwrap()),
+        };
+        let web = Principal::Publishable { key_id: "p".into(), channel: Channel::Web, shopper: None };
+        assert!(cart.admit(&app(None), Some(&token)).is_ok());
+        assert_eq!(cart.admit(&app(None), None), Err(AccessError::CartTokenRequired));
+        assert_eq!(cart.admit(&app(None), Some(&CartToken::presented("ct_01"))), Err(AccessError::CartTokenInvalid));
+        assert!(matches!(cart.admit(&web, Some(&token)), Err(AccessError::OtherChannel { .. })));
+        assert!(cart.admit(&Principal::Admin { key_id: "a".into() }, None).is_ok());
+        cart.customer_id = Some(CustomerId::parse("ann").unwrap());
+        assert!(cart.admit(&app(Some("ann")), None).is_ok());
+        assert_eq!(cart.admit(&app(Some("bob")), Some(&token)), Err(AccessError::OtherShopper));
+        assert_eq!(cart.admit(&app(None), Some(&token)), Err(AccessError::ShopperSessionRequired), "a claimed cart needs the session");
+        let rotated = CartToken::from_random_hex("11");
+        cart.customer_id = None;
+        cart.apply(CartChange::RotateToken { token_hash: rotated.hash() }, &[], now()).unwrap();
+        assert_eq!(cart.admit(&app(None), Some(&token)), Err(AccessError::CartTokenInvalid));
+        assert!(cart.admit(&app(None), Some(&rotated)).is_ok());
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl SalesOrigin {
                 }
                 _ => Ok(SalesOrigin::Store { location_id: location_id.clone() }),
             },
-            Principal::Storefront { channel, .. } => match asked {
+            Principal::Storefront { channel, .. } | Principal::Publishable { channel, .. } => match asked {
                 Some(c) if c != *channel => Err(OriginError::Access(AccessError::OtherChannel { bound: *channel, asked: c })),
                 _ if asked_location.is_some() => Err(OriginError::LocationWithoutStore),
                 _ => Ok(Self::remote(*channel)),

@@ -1,5 +1,5 @@
 //! Customer profiles, one per email across every channel, maintained by back-office
-//! and storefront keys.
+//! and storefront keys; a shopper session reads and changes its own.
 
 use crate::d1;
 use crate::http::error::ApiResult;
@@ -25,8 +25,9 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Principal) -> ApiResu
     }
 }
 
-pub async fn get(id: &str, env: &Env) -> ApiResult<Response> {
+pub async fn get(id: &str, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let id = path_id(id, CustomerId::parse)?;
+    caller.may_read_customer(&id)?;
     json(200, &find(&d1::database(env)?, &id).await?)
 }
 
@@ -36,8 +37,8 @@ pub async fn find(db: &D1Database, id: &CustomerId) -> ApiResult<Customer> {
 }
 
 pub async fn replace(id: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
-    caller.may_maintain_customers()?;
     let id = path_id(id, CustomerId::parse)?;
+    caller.may_change_customer(&id)?;
     let draft: CustomerDraft = json_body(req).await?;
     let db = d1::database(env)?;
     let existing = find(&db, &id).await?;
@@ -50,8 +51,9 @@ pub async fn replace(id: &str, req: &mut Request, env: &Env, caller: &Principal)
 }
 
 /// Carts and orders of a customer from every channel in one timeline, newest first.
-pub async fn timeline(id: &str, env: &Env) -> ApiResult<Response> {
+pub async fn timeline(id: &str, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let id = path_id(id, CustomerId::parse)?;
+    caller.may_read_customer(&id)?;
     let db = d1::database(env)?;
     find(&db, &id).await?;
     let items = d1::orders::timeline(&db, &id, 200).await?;

@@ -9,4 +9,5 @@ pub mod customers;
 pub mod locations;
 pub mod meta;
 pub mod orders;
+pub mod sessions;
 pub mod stock;

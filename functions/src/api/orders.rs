@@ -46,9 +46,11 @@ pub async fn place(req: &mut Request, env: &Env, caller: &Principal) -> ApiResul
     }
 }
 
-pub async fn get(id: &str, env: &Env) -> ApiResult<Response> {
+pub async fn get(id: &str, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let id = path_id(id, OrderId::parse)?;
-    json(200, &lifecycle::read(&EdgePorts::new(env, None)?, &id).await?)
+    let order = lifecycle::read(&EdgePorts::new(env, None)?, &id).await?;
+    caller.may_read_order(order.customer_id.as_ref())?;
+    json(200, &order)
 }
 
 /// Moves an order on (mark_ready, collect, ship, deliver, cancel) with its stock effect.
@@ -62,12 +64,13 @@ pub async fn act(id: &str, action: &str, req: &Request, env: &Env, caller: &Prin
 }
 
 /// A customer's orders from every channel, newest first, with a cursor.
-pub async fn list(req: &Request, env: &Env) -> ApiResult<Response> {
+pub async fn list(req: &Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let query = Query::of(req)?;
     query.only(&["customer_id", "limit", "cursor"])?;
     let customer = query
         .parse("customer_id", CustomerId::parse)?
         .ok_or_else(|| invalid_query("customer_id is required".into()))?;
+    caller.may_read_customer(&customer)?;
     let limit = query
         .parse("limit", |l| query_count(l, 1..=100).ok_or("must be 1 to 100"))?
         .unwrap_or(20);
@@ -95,11 +98,7 @@ fn decode_cursor(text: &str) -> Result<(String, String), &'static str> {
 /// A store's click & collect orders waiting to be handed over.
 pub async fn pickups(location: &str, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let location = path_id(location, LocationId::parse)?;
-    if let Principal::Store { location_id, .. } = caller {
-        if *location_id != location {
-            return Err(Problem::new(403, "other_location", format!("this key is bound to location {location_id}, not {location}")).into());
-        }
-    }
+    caller.may_see_pickups_at(&location)?;
     let db = d1::database(env)?;
     d1::locations::get(&db, &location).await?.ok_or_else(|| Problem::not_found("location", location.as_str()))?;
     let items = d1::orders::open_pickups(&db, &location).await?;

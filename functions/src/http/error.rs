@@ -102,6 +102,9 @@ pub fn problem_response(problem: &Problem) -> Response {
         let methods: Vec<&str> = allow.iter().filter_map(|m| m.as_str()).collect();
         let _ = headers.set("allow", &methods.join(", "));
     }
+    if let Some(seconds) = problem.extensions.get("retry_after").and_then(|s| s.as_u64()) {
+        let _ = headers.set("retry-after", &seconds.to_string());
+    }
     match Response::ok(body) {
         Ok(r) => r.with_status(problem.status).with_headers(headers),
         Err(_) => Response::empty().expect("empty response").with_status(500),

@@ -1,11 +1,14 @@
 //! The HTTP edge: reading requests and writing responses (body limits, strict JSON
 //! parsing into domain types, query parameters, the Idempotency-Key header), the
 //! router, caller authentication, problem details (every error's status and code) and
-//! their rendering, and the tests' fault injection.
+//! their rendering, CORS and the rate limits of publishable keys, and the tests' fault
+//! injection.
 
 pub mod auth;
+pub mod cors;
 pub mod error;
 pub mod faults;
+pub mod limits;
 pub mod problem;
 pub mod router;
 

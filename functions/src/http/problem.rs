@@ -5,6 +5,7 @@
 
 use crate::objects::cart::CartRefusal;
 use crate::objects::stock::StockRefusal;
+use omniedge::access::session::SessionError;
 use omniedge::access::AccessError;
 use omniedge::customers::InvalidContact;
 use omniedge::inventory::availability::{InvalidLookup, MAX_BATCH};
@@ -68,6 +69,20 @@ impl Problem {
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Problem::new(401, "unauthorized", detail)
     }
+    /// A browser page whose origin the key (or, for a preflight, no live publishable key) allows.
+    pub fn origin_not_allowed(origin: &str) -> Self {
+        let shown: String = origin.chars().take(100).collect();
+        Problem::new(403, "origin_not_allowed", format!("pages from {shown:?} may not call this API with this key"))
+    }
+    /// Too many writes from one client with one publishable key; `retry_after` seconds.
+    pub fn rate_limited(retry_after: u32) -> Self {
+        Problem::new(429, "rate_limited", format!("too many changes from this client; retry after {retry_after} s"))
+            .with("retry_after", retry_after)
+    }
+    /// Shopper sessions asked for (or presented) where no signing key is configured.
+    pub fn sessions_not_configured() -> Self {
+        Problem::new(503, "shopper_sessions_not_configured", "shopper sessions are not configured on this deployment (SHOPPER_SIGNING_KEY)")
+    }
     pub fn internal() -> Self {
         Problem::new(500, "internal_error", "something went wrong on our side; the request may be retried with the same Idempotency-Key")
     }
@@ -86,6 +101,7 @@ fn title_for(status: u16) -> &'static str {
         415 => "Unsupported Media Type",
         422 => "Unprocessable Content",
         428 => "Precondition Required",
+        429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
     }
@@ -99,8 +115,27 @@ impl From<AccessError> for Problem {
             AccessError::StorefrontCannotWrite => "storefront_cannot_write",
             AccessError::OtherChannel { .. } => "other_channel",
             AccessError::CustomersNotForStores => "customers_not_for_stores",
+            AccessError::PublishableNotAllowed => "publishable_key_not_allowed",
+            AccessError::CartTokenRequired => "cart_token_required",
+            AccessError::CartTokenInvalid => "cart_token_invalid",
+            AccessError::ShopperSessionRequired => "shopper_session_required",
+            AccessError::OtherShopper => "other_shopper",
         };
         Problem::new(403, code, e.to_string())
+    }
+}
+
+/// A shopper token that is not accepted: expired ones (the storefront asks its server for
+/// a new one) apart from every other reason.
+impl From<SessionError> for Problem {
+    fn from(e: SessionError) -> Self {
+        let code = match e {
+            SessionError::Expired => "shopper_token_expired",
+            SessionError::Malformed | SessionError::UnknownKey | SessionError::BadSignature | SessionError::WrongAudience { .. } => {
+                "invalid_shopper_token"
+            }
+        };
+        Problem::new(401, code, e.to_string())
     }
 }
 
@@ -488,6 +523,29 @@ mod tests {
         assert_eq!((p.status, p.code.as_str()), (422, "idempotency_key_reused"));
         let p: Problem = StockRefusal::Stock(StockError::HandedOver { order: OrderRef("order:ord_1".into()) }).into();
         assert_eq!((p.status, p.code.as_str()), (409, "handed_over"));
+    }
+
+    #[test]
+    fn browser_access() {
+        let cases: Vec<(AccessError, &str)> = vec![
+            (AccessError::PublishableNotAllowed, "publishable_key_not_allowed"),
+            (AccessError::CartTokenRequired, "cart_token_required"),
+            (AccessError::CartTokenInvalid, "cart_token_invalid"),
+            (AccessError::ShopperSessionRequired, "shopper_session_required"),
+            (AccessError::OtherShopper, "other_shopper"),
+        ];
+        for (e, code) in cases {
+            let p: Problem = e.into();
+            assert_eq!((p.status, p.code.as_str()), (403, code));
+        }
+        let p: Problem = SessionError::Expired.into();
+        assert_eq!((p.status, p.code.as_str()), (401, "shopper_token_expired"));
+        let p: Problem = SessionError::BadSignature.into();
+        assert_eq!((p.status, p.code.as_str()), (401, "invalid_shopper_token"));
+        let p = Problem::rate_limited(60);
+        assert_eq!((p.status, p.code.as_str(), p.title.as_str(), &p.extensions["retry_after"]), (429, "rate_limited", "Too Many Requests", &json!(60)));
+        assert_eq!(Problem::origin_not_allowed("https://evil.example").status, 403);
+        assert_eq!(Problem::sessions_not_configured().status, 503);
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Maps method and path to a handler: unknown paths are 404, known paths with any
 //! method they do not serve 405 (with `Allow`), whatever the method token, and every
-//! route but health and the OpenAPI document needs an API key.
+//! route but health and the OpenAPI document needs an API key. Browser calls pass CORS
+//! (`cors`) first; publishable keys reach only the routes open to them, and their
+//! writes count against the rate limit (`limits`).
 
-use crate::http::{auth, faults};
+use crate::http::{auth, cors, faults, limits};
 use crate::http::error::ApiResult;
-use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, stock};
+use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, sessions, stock};
 use crate::http::problem::Problem;
+use omniedge::access::Principal;
 use worker::{Env, Method, Request, Response};
 
 enum Route<'a> {
@@ -26,6 +29,8 @@ enum Route<'a> {
     Carts,
     Cart(&'a str),
     CartLine(&'a str, &'a str),
+    CartToken(&'a str),
+    ShopperSessions,
     Timeline(&'a str),
     Orders,
     Order(&'a str),
@@ -56,6 +61,8 @@ impl<'a> Route<'a> {
             ["v1", "carts"] => Route::Carts,
             ["v1", "carts", id] => Route::Cart(id),
             ["v1", "carts", id, "lines", sku] => Route::CartLine(id, sku),
+            ["v1", "carts", id, "token"] => Route::CartToken(id),
+            ["v1", "shopper-sessions"] => Route::ShopperSessions,
             ["v1", "customers", id, "timeline"] => Route::Timeline(id),
             ["v1", "orders"] => Route::Orders,
             ["v1", "orders", id] => Route::Order(id),
@@ -72,7 +79,7 @@ impl<'a> Route<'a> {
         match self {
             Route::Health | Route::OpenApi | Route::Locations | Route::Products | Route::Stock(_) | Route::StyleStock(_) => &[Get],
             Route::ApiKeys | Route::Adjustments(_) => &[Get, Post],
-            Route::Customers | Route::Carts => &[Post],
+            Route::Customers | Route::Carts | Route::CartToken(_) | Route::ShopperSessions => &[Post],
             Route::Customer(_) => &[Get, Put],
             Route::Cart(_) => &[Get, Patch],
             Route::CartLine(..) => &[Put, Delete],
@@ -90,9 +97,34 @@ impl<'a> Route<'a> {
     fn is_public(&self) -> bool {
         matches!(self, Route::Health | Route::OpenApi)
     }
+
+    /// What a publishable key (with or without a shopper session) may call: catalog,
+    /// stock and locations; carts; a shopper's own profile, timeline and orders. The
+    /// handlers decide which cart, profile or order.
+    fn open_to_publishable(&self, method: &Method) -> bool {
+        match self {
+            Route::Locations | Route::Products | Route::StockLookup | Route::Stock(_) | Route::StyleStock(_) => true,
+            Route::Location(_) | Route::Product(_) | Route::Orders => *method == Method::Get,
+            Route::Carts | Route::Cart(_) | Route::CartLine(..) | Route::CartToken(_) => true,
+            Route::Customer(_) | Route::Timeline(_) | Route::Order(_) => true,
+            Route::Health | Route::OpenApi | Route::ApiKeys | Route::ApiKey(_) | Route::Adjustments(_) | Route::Customers => false,
+            Route::OrderAction(..) | Route::Pickups(_) | Route::Coupon(_) | Route::ShopperSessions => false,
+        }
+    }
 }
 
-pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
+/// Answers a request, with the CORS headers its page may see.
+pub async fn dispatch(req: Request, env: &Env) -> Response {
+    let origin = cors::origin_of(&req);
+    let mut grant = cors::Grant::Undecided;
+    let response = match serve(req, env, origin.as_deref(), &mut grant).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    cors::finish(response, origin.as_deref(), grant, env).await
+}
+
+async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut cors::Grant) -> ApiResult<Response> {
     if faults::requested(&req, env) == Some(faults::Fault::Panic) {
         panic!("injected fault: panic before routing");
     }
@@ -100,6 +132,10 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let route = Route::resolve(&segments)
         .ok_or_else(|| Problem::new(404, "not_found", format!("no route {path}; see /v1/openapi.json")))?;
+    if let Some(origin) = origin.filter(|_| cors::is_preflight(&req, origin)) {
+        *grant = cors::Grant::Withheld;
+        return cors::preflight(origin, route.allowed(), env).await;
+    }
     // The method token as sent: `Request::method` reads every token it does not know
     // (QUERY, PROPFIND, PURGE, ...) as GET.
     let sent = req.inner().method();
@@ -116,7 +152,17 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
             _ => meta::openapi(),
         };
     }
-    let caller = auth::authenticate(&req, env).await?;
+    let key = auth::authenticate(&req, env).await?;
+    // A refused origin gets no CORS headers, so the browser blocks its page.
+    *grant = cors::Grant::Withheld;
+    *grant = cors::admit(&key, origin)?;
+    let caller = key.principal;
+    if !route.open_to_publishable(&method) {
+        caller.require_secret()?;
+    }
+    if matches!(caller, Principal::Publishable { .. }) && method != Get {
+        limits::public_write(&req, env, caller.key_id()).await?;
+    }
     use Method::*;
     match (route, method) {
         (Route::ApiKeys, Get) => api_keys::list(env, &caller).await,
@@ -136,17 +182,19 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Route::Adjustments(sku), _) => stock::adjust(sku, &mut req, env, &caller).await,
         (Route::TestHolds(sku), _) => stock::bulk_hold(sku, &path, &mut req, env, &caller).await,
         (Route::Customers, _) => customers::create(&mut req, env, &caller).await,
-        (Route::Customer(id), Get) => customers::get(id, env).await,
+        (Route::Customer(id), Get) => customers::get(id, env, &caller).await,
         (Route::Customer(id), _) => customers::replace(id, &mut req, env, &caller).await,
         (Route::Carts, _) => carts::create(&mut req, env, &caller).await,
-        (Route::Cart(id), Get) => carts::get(id, env).await,
-        (Route::Cart(id), _) => carts::update(id, &mut req, env).await,
-        (Route::CartLine(id, sku), Put) => carts::put_line(id, sku, &mut req, env).await,
-        (Route::CartLine(id, sku), _) => carts::remove_line(id, sku, env).await,
-        (Route::Timeline(id), _) => customers::timeline(id, env).await,
-        (Route::Orders, Get) => orders::list(&req, env).await,
+        (Route::Cart(id), Get) => carts::get(id, &req, env, &caller).await,
+        (Route::Cart(id), _) => carts::update(id, &mut req, env, &caller).await,
+        (Route::CartLine(id, sku), Put) => carts::put_line(id, sku, &mut req, env, &caller).await,
+        (Route::CartLine(id, sku), _) => carts::remove_line(id, sku, &req, env, &caller).await,
+        (Route::CartToken(id), _) => carts::rotate_token(id, &req, env, &caller).await,
+        (Route::ShopperSessions, _) => sessions::create(&mut req, env, &caller).await,
+        (Route::Timeline(id), _) => customers::timeline(id, env, &caller).await,
+        (Route::Orders, Get) => orders::list(&req, env, &caller).await,
         (Route::Orders, _) => orders::place(&mut req, env, &caller).await,
-        (Route::Order(id), _) => orders::get(id, env).await,
+        (Route::Order(id), _) => orders::get(id, env, &caller).await,
         (Route::OrderAction(id, action), _) => orders::act(id, action, &req, env, &caller).await,
         (Route::Pickups(id), _) => orders::pickups(id, env, &caller).await,
         (Route::Coupon(code), Get) => coupons::get(code, env).await,
