@@ -10,6 +10,7 @@ use worker::{Env, Method, Request, Response};
 
 enum Route<'a> {
     Health,
+    DeepHealth,
     OpenApi,
     ApiKeys,
     ApiKey(&'a str),
@@ -40,6 +41,7 @@ impl<'a> Route<'a> {
     fn resolve(segments: &[&'a str]) -> Option<Self> {
         Some(match *segments {
             ["v1", "health"] => Route::Health,
+            ["v1", "health", "deep"] => Route::DeepHealth,
             ["v1", "openapi.json"] => Route::OpenApi,
             ["v1", "api-keys"] => Route::ApiKeys,
             ["v1", "api-keys", id] => Route::ApiKey(id),
@@ -70,7 +72,7 @@ impl<'a> Route<'a> {
     fn allowed(&self) -> &'static [Method] {
         use Method::*;
         match self {
-            Route::Health | Route::OpenApi | Route::Locations | Route::Products | Route::Stock(_) | Route::StyleStock(_) => &[Get],
+            Route::Health | Route::DeepHealth | Route::OpenApi | Route::Locations | Route::Products | Route::Stock(_) | Route::StyleStock(_) => &[Get],
             Route::ApiKeys | Route::Adjustments(_) => &[Get, Post],
             Route::Customers | Route::Carts => &[Post],
             Route::Customer(_) => &[Get, Put],
@@ -88,7 +90,7 @@ impl<'a> Route<'a> {
     }
 
     fn is_public(&self) -> bool {
-        matches!(self, Route::Health | Route::OpenApi)
+        matches!(self, Route::Health | Route::DeepHealth | Route::OpenApi)
     }
 }
 
@@ -113,6 +115,7 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
     if route.is_public() {
         return match route {
             Route::Health => meta::health(),
+            Route::DeepHealth => meta::deep_health(env).await,
             _ => meta::openapi(),
         };
     }
@@ -151,6 +154,6 @@ pub async fn dispatch(mut req: Request, env: &Env) -> ApiResult<Response> {
         (Route::Pickups(id), _) => orders::pickups(id, env, &caller).await,
         (Route::Coupon(code), Get) => coupons::get(code, env).await,
         (Route::Coupon(code), _) => coupons::put(code, &mut req, env, &caller).await,
-        (Route::Health | Route::OpenApi, _) => unreachable!("public routes are answered above"),
+        (Route::Health | Route::DeepHealth | Route::OpenApi, _) => unreachable!("public routes are answered above"),
     }
 }
