@@ -1,7 +1,8 @@
 // Benchmark of the omniedge worker running locally: throughput and p50/p99 latency of a
 // few routes, each reported as a ratio to the trivial route (GET /v1/health) and to the
-// one-object floor (GET /v1/health/deep) measured in the same run, plus the bundle size from `wrangler deploy --dry-run`. Ratios, because the
-// machines are shared and noisy; absolute figures only mean something within one run.
+// one-object floor (GET /v1/health/deep) measured in the same run, plus the bundle size
+// from `wrangler deploy --dry-run`. Ratios, because the machines are shared and noisy;
+// absolute figures only mean something within one run.
 //
 // This is a measurement, not a test: a missed budget prints MISS and still exits 0. It
 // exits non-zero only when setup fails (2) or a scenario sees more than 1% errors (1).
