@@ -1,7 +1,8 @@
 // Benchmark of the omniedge worker running locally: throughput and p50/p99 latency of a
-// few routes, each reported as a ratio to the trivial route (GET /v1/health) measured in
-// the same run, plus the bundle size from `wrangler deploy --dry-run`. Ratios, because the
-// machines are shared and noisy; absolute figures only mean something within one run.
+// few routes, each reported as a ratio to the trivial route (GET /v1/health) and to the
+// one-object floor (GET /v1/health/deep) measured in the same run, plus the bundle size
+// from `wrangler deploy --dry-run`. Ratios, because the machines are shared and noisy;
+// absolute figures only mean something within one run.
 //
 // This is a measurement, not a test: a missed budget prints MISS and still exits 0. It
 // exits non-zero only when setup fails (2) or a scenario sees more than 1% errors (1).
@@ -161,6 +162,15 @@ const SCENARIOS = [
       check(json?.status === "ok", `/v1/health answered ${JSON.stringify(json)}`);
     },
     request: () => ({ method: "GET", path: "/v1/health" }),
+  },
+  {
+    // The one-object floor: a no-op Durable Object call and a D1 read, nothing else.
+    name: "floor",
+    setup: async (ctx) => {
+      const { json } = await ctx.expect([200], "GET", "/v1/health/deep");
+      check(json?.status === "ok", `/v1/health/deep answered ${JSON.stringify(json)}`);
+    },
+    request: () => ({ method: "GET", path: "/v1/health/deep" }),
   },
   {
     name: "sku",
@@ -525,8 +535,13 @@ function runCommand(command, args, { cwd, env, timeoutMs }) {
 // ---------------------------------------------------------------------------------------
 
 function withRatios(results) {
-  const trivial = results.find((r) => r.name === "trivial")?.throughput_rps;
-  return results.map((r) => ({ ...r, ratio_to_trivial: trivial ? r.throughput_rps / trivial : null }));
+  const rate = (name) => results.find((r) => r.name === name)?.throughput_rps;
+  const [trivial, floor] = [rate("trivial"), rate("floor")];
+  return results.map((r) => ({
+    ...r,
+    ratio_to_trivial: trivial ? r.throughput_rps / trivial : null,
+    ratio_to_floor: floor ? r.throughput_rps / floor : null,
+  }));
 }
 
 function ratioBudget(results, scenario, minimum) {
@@ -568,10 +583,10 @@ function budgets(results, bundle) {
 function printTable(results) {
   const fmt = (v, digits) => (v === null || v === undefined ? "-" : v.toFixed(digits));
   const rows = [
-    ["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "vs trivial"],
+    ["scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "vs trivial", "vs floor"],
     ...results.map((r) => [
       r.name, String(r.requests), String(r.errors), fmt(r.throughput_rps, 1),
-      fmt(r.p50_ms, 2), fmt(r.p99_ms, 2), fmt(r.ratio_to_trivial, 2),
+      fmt(r.p50_ms, 2), fmt(r.p99_ms, 2), fmt(r.ratio_to_trivial, 2), fmt(r.ratio_to_floor, 2),
     ]),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));

@@ -1,7 +1,7 @@
 //! Placing an order: what a channel sends (`OrderDraft`) and the order it becomes
 //! (`Order`): priced lines, where each is fulfilled from, payment terms, totals and
-//! the status history. The steps that touch stock live in the worker; the rules they
-//! apply (allocation, pricing, coupons, lifecycle) live in their own modules.
+//! the status history. The steps that touch stock and D1 are `workflows::placement`;
+//! the rules they apply (allocation, pricing, coupons, lifecycle) have their own modules.
 
 use crate::sales::allocation::AllocatedLine;
 use crate::shared::channel::Channel;

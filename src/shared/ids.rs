@@ -1,6 +1,7 @@
-//! Identifiers the retailer chooses (SKUs, styles, locations): opaque strings with
-//! a strict alphabet so they are safe in URLs, logs and Durable Object names. `.` and
-//! `..` are refused: in a URL path they are dot segments, which no request can name.
+//! Identifiers (SKUs, styles, locations the retailer chooses; carts, orders and
+//! customers omniedge issues): opaque strings with a strict alphabet so they are safe
+//! in URLs, logs and Durable Object names. `.` and `..` are refused: in a URL path
+//! they are dot segments, which no request can name.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -5,7 +5,9 @@
 //!
 //! When a hold is refused because another order took those units since they were read,
 //! the placement reads again and allocates again (a bounded number of times), so an
-//! order is never refused while units it could use are available. A placement that dies
+//! order is never refused while units it could use are available. A pickup or an
+//! in-store sale, which can only come from its one location, holds there without
+//! reading first: one stock call per SKU fewer in the usual case. A placement that dies
 //! before its write leaves only holds, which lapse; one that dies after it leaves an
 //! order whose effects its retry, its next read or move, or the sweeper settle.
 
@@ -22,7 +24,7 @@ use crate::sales::origin::{OriginError, SalesOrigin};
 use crate::sales::placement::{direct_hold_ref, BasketSource, InvalidOrder, Order, OrderDraft};
 use crate::locations::Location;
 use crate::catalog::Product;
-use crate::shared::ids::{CartId, CustomerId, OrderId, Sku};
+use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
 use crate::shared::quantity::PositiveQuantity;
 use crate::workflows::effects::owed_at_placement;
 use crate::workflows::ports::{
@@ -154,7 +156,15 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
     let fulfilment = draft.fulfilment.clone().resolve(pos)?;
     draft.payment.check_fits(fulfilment.kind())?;
     let skus = basket.skus();
-    let (inputs, first_read) = futures_util::try_join!(inputs(ports.orders(), &skus, draft.coupon_code.as_ref()), availability(ports, &skus, &basket.hold))?;
+    // A pickup or an in-store sale can only come from its one location: it holds there
+    // straight away, and reads availability only if that hold is refused.
+    let first_read = async {
+        match fulfilment.location_id() {
+            Some(at) => Ok(as_if_there(&basket.lines, at)),
+            None => availability(ports, &skus, &basket.hold).await,
+        }
+    };
+    let (inputs, first_read) = futures_util::try_join!(inputs(ports.orders(), &skus, draft.coupon_code.as_ref()), first_read)?;
     let contact = draft.contact.clone().or_else(|| basket.cart.as_ref().map(|c| c.contact.clone())).unwrap_or_default();
     let named = draft.customer_id.clone().or_else(|| basket.cart.as_ref().and_then(|c| c.customer_id.clone()));
     let customer_id = customer_for(ports.orders(), named, &contact).await?;
@@ -266,6 +276,16 @@ async fn availability<P: Ports>(ports: &P, skus: &[Sku], hold: &HoldRef) -> Resu
         .zip(levels)
         .map(|(sku, levels)| (sku.clone(), levels.into_iter().map(|l| (l.location_id, l.available)).collect()))
         .collect())
+}
+
+/// Availability that assumes every line is there at `at`: what a single-location
+/// placement tries first (its hold is the real check).
+fn as_if_there(lines: &[(Sku, PositiveQuantity)], at: &LocationId) -> Availability {
+    let mut assumed = Availability::new();
+    for (sku, quantity) in lines {
+        *assumed.entry(sku.clone()).or_default().entry(at.clone()).or_default() += quantity.get();
+    }
+    assumed
 }
 
 async fn availability_of<P: Ports>(ports: &P, basket: &Basket) -> Result<Availability, PlacementError> {

@@ -1,6 +1,5 @@
-//! Settling what an order owes: its effects are applied oldest first (effects on
-//! different SKUs or carts at once, effects on the same one in order) and crossed off
-//! in D1. The placement, the order's next read or move, its retry and the sweeper all
+//! Settling what an order owes: its effects are applied oldest first, a step at a time
+//! (every SKU's commit at once, then every hand-over), and crossed off in D1. The placement, the order's next read or move, its retry and the sweeper all
 //! settle the same way. When a commit cannot be applied because the units were sold
 //! meanwhile (its placement died and its hold lapsed), the order is cancelled instead:
 //! what it owes is replaced by restocks, so nothing is ever promised twice.

@@ -1,6 +1,7 @@
 // Resilience: a panic in the worker reaches the client as a problem document (never a
 // hang or an HTML page) and the worker keeps serving; an order whose placement died
-// after it was written gets its stock committed by the cron repair pass.
+// after it was written gets its stock committed by the cron repair pass; the deep health
+// check reaches a Durable Object and D1.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BASE, call, levelAt, stockedStore } from "./api.mjs";
@@ -40,4 +41,12 @@ test("the cron repair pass commits the stock of an order whose placement died af
   await runCron();
   const unchanged = await levelAt(sku, store);
   assert.deepEqual([unchanged.on_hand, unchanged.committed], [1, 1], "a second pass changes nothing");
+});
+
+test("the deep health check answers without a key once a Durable Object and D1 have answered", async () => {
+  const deep = await call("GET", "/v1/health/deep", { key: null });
+  assert.equal(deep.status, 200);
+  assert.deepEqual(deep.json, { status: "ok", durable_objects: "ok", d1: "ok" });
+  const posted = await call("POST", "/v1/health/deep", { key: null, body: {} });
+  assert.deepEqual([posted.status, posted.headers.get("allow")], [405, "GET"]);
 });

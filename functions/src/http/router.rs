@@ -13,6 +13,7 @@ use worker::{Env, Method, Request, Response};
 
 enum Route<'a> {
     Health,
+    DeepHealth,
     OpenApi,
     ApiKeys,
     ApiKey(&'a str),
@@ -45,6 +46,7 @@ impl<'a> Route<'a> {
     fn resolve(segments: &[&'a str]) -> Option<Self> {
         Some(match *segments {
             ["v1", "health"] => Route::Health,
+            ["v1", "health", "deep"] => Route::DeepHealth,
             ["v1", "openapi.json"] => Route::OpenApi,
             ["v1", "api-keys"] => Route::ApiKeys,
             ["v1", "api-keys", id] => Route::ApiKey(id),
@@ -77,7 +79,7 @@ impl<'a> Route<'a> {
     fn allowed(&self) -> &'static [Method] {
         use Method::*;
         match self {
-            Route::Health | Route::OpenApi | Route::Locations | Route::Products | Route::Stock(_) | Route::StyleStock(_) => &[Get],
+            Route::Health | Route::DeepHealth | Route::OpenApi | Route::Locations | Route::Products | Route::Stock(_) | Route::StyleStock(_) => &[Get],
             Route::ApiKeys | Route::Adjustments(_) => &[Get, Post],
             Route::Customers | Route::Carts | Route::CartToken(_) | Route::ShopperSessions => &[Post],
             Route::Customer(_) => &[Get, Put],
@@ -95,7 +97,7 @@ impl<'a> Route<'a> {
     }
 
     fn is_public(&self) -> bool {
-        matches!(self, Route::Health | Route::OpenApi)
+        matches!(self, Route::Health | Route::DeepHealth | Route::OpenApi)
     }
 
     /// What a publishable key (with or without a shopper session) may call: catalog,
@@ -149,6 +151,7 @@ async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut co
     if route.is_public() {
         return match route {
             Route::Health => meta::health(),
+            Route::DeepHealth => meta::deep_health(env).await,
             _ => meta::openapi(),
         };
     }
@@ -199,6 +202,6 @@ async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut co
         (Route::Pickups(id), _) => orders::pickups(id, env, &caller).await,
         (Route::Coupon(code), Get) => coupons::get(code, env).await,
         (Route::Coupon(code), _) => coupons::put(code, &mut req, env, &caller).await,
-        (Route::Health | Route::OpenApi, _) => unreachable!("public routes are answered above"),
+        (Route::Health | Route::DeepHealth | Route::OpenApi, _) => unreachable!("public routes are answered above"),
     }
 }

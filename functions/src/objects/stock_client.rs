@@ -27,6 +27,16 @@ impl StockClient {
         Ok(request::<_, T, StockRefusal>(&self.stub, command).await??)
     }
 
+    /// The object that the deep health check pings (no SKU's).
+    pub fn for_health(env: &Env) -> ApiResult<Self> {
+        Ok(StockClient { stub: env.durable_object("STOCK")?.id_from_name("health-check")?.get_stub()? })
+    }
+
+    /// A call that does nothing: whether the object answers.
+    pub async fn ping(&self) -> Result<(), Unavailable> {
+        request::<_, (), StockRefusal>(&self.stub, &StockCommand::Ping).await?.map_err(|e| Unavailable(e.to_string()))
+    }
+
     pub async fn view(&self) -> ApiResult<Vec<LocationLevel>> {
         self.call(&StockCommand::View).await
     }
