@@ -58,6 +58,7 @@ const notForStores = [403, "customers_not_for_stores"];
 /** operationId -> { request(world, principal) -> { method, path, body?, headers? }, expect } */
 export const MATRIX = {
   getHealth: { request: () => ({ method: "GET", path: "/v1/health" }), expect: { ...anyKey(200), none: 200 } },
+  getDeepHealth: { request: () => ({ method: "GET", path: "/v1/health/deep" }), expect: { ...anyKey(200), none: 200 } },
   getOpenApi: { request: () => ({ method: "GET", path: "/v1/openapi.json" }), expect: { ...anyKey(200), none: 200 } },
 
   createApiKey: {

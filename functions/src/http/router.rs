@@ -109,7 +109,7 @@ impl<'a> Route<'a> {
             Route::Location(_) | Route::Product(_) | Route::Orders => *method == Method::Get,
             Route::Carts | Route::Cart(_) | Route::CartLine(..) | Route::CartToken(_) => true,
             Route::Customer(_) | Route::Timeline(_) | Route::Order(_) => true,
-            Route::Health | Route::OpenApi | Route::ApiKeys | Route::ApiKey(_) | Route::Adjustments(_) | Route::Customers => false,
+            Route::Health | Route::DeepHealth | Route::OpenApi | Route::ApiKeys | Route::ApiKey(_) | Route::Adjustments(_) | Route::Customers => false,
             Route::OrderAction(..) | Route::Pickups(_) | Route::Coupon(_) | Route::ShopperSessions | Route::TestHolds(_) => false,
         }
     }
