@@ -13,6 +13,17 @@ pub fn cart_hold_seconds(env: &Env) -> u32 {
     var(env, "HOLD_MINUTES").and_then(|m| m.trim().parse::<u32>().ok()).map_or(15 * 60, |m| m.saturating_mul(60))
 }
 
+/// What one cart may hold (`CART_MAX_LINES`, default and ceiling 100 distinct SKUs;
+/// `CART_MAX_UNITS_PER_SKU`, default 10): a storefront cannot hoard a product in one cart.
+pub fn cart_limits(env: &Env) -> omniedge::sales::cart::CartLimits {
+    let defaults = omniedge::sales::cart::CartLimits::default();
+    let number = |name| var(env, name).and_then(|v| v.trim().parse::<u32>().ok()).filter(|n| *n > 0);
+    omniedge::sales::cart::CartLimits {
+        max_lines: number("CART_MAX_LINES").map_or(defaults.max_lines, |n| n.min(omniedge::sales::cart::MAX_LINES)),
+        max_units_per_sku: number("CART_MAX_UNITS_PER_SKU").unwrap_or(defaults.max_units_per_sku),
+    }
+}
+
 /// How long units reserved by an order being placed stay held if the placement dies
 /// before committing them (`PLACEMENT_HOLD_SECONDS`, default 120).
 pub fn placement_hold_seconds(env: &Env) -> i64 {

@@ -18,8 +18,24 @@ use crate::shared::quantity::PositiveQuantity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Most distinct SKUs one cart may carry.
-pub const MAX_LINES: usize = 100;
+/// Most distinct SKUs one cart may carry, whatever the deployment says.
+pub const MAX_LINES: u32 = 100;
+
+/// How much one cart may hold: a storefront (or a bot behind it) cannot hoard a product
+/// by filling one cart. Set per deployment; a cart keeps the limits it was opened with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartLimits {
+    /// Distinct SKUs, at most [`MAX_LINES`].
+    pub max_lines: u32,
+    /// Units of one SKU.
+    pub max_units_per_sku: u32,
+}
+
+impl Default for CartLimits {
+    fn default() -> Self {
+        CartLimits { max_lines: MAX_LINES, max_units_per_sku: 10 }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
@@ -65,6 +81,9 @@ pub struct Cart {
     /// are reachable by secret keys only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_hash: Option<CartTokenHash>,
+    /// Carts from before limits have the defaults.
+    #[serde(default)]
+    pub limits: CartLimits,
 }
 
 /// Why a cart refuses a change (serializable, so the cart's object can answer it).
@@ -75,8 +94,10 @@ pub enum CartError {
     Closed(CartId),
     #[error("cart has no line for {0}")]
     NoSuchLine(Sku),
-    #[error("a cart holds at most {MAX_LINES} different SKUs")]
-    TooManyLines,
+    #[error("a cart holds at most {max} different SKUs")]
+    TooManyLines { max: u32 },
+    #[error("a cart holds at most {max} units of {sku}")]
+    TooManyUnits { sku: Sku, max: u32 },
     #[error("cart {cart} was ordered as {ordered}, not {asked}")]
     OrderedElsewhere { cart: CartId, ordered: OrderId, asked: OrderId },
     /// After the change the cart would not price from the catalog (e.g. lines in two currencies).
@@ -137,7 +158,7 @@ pub fn cart_hold_ref(id: &CartId) -> HoldRef {
 }
 
 impl Cart {
-    pub fn open(id: CartId, origin: SalesOrigin, draft: CartDraft, token: &CartToken, hold_seconds: u32, now: DateTime<Utc>) -> Self {
+    pub fn open(id: CartId, origin: SalesOrigin, draft: CartDraft, token: &CartToken, hold_seconds: u32, limits: CartLimits, now: DateTime<Utc>) -> Self {
         Cart {
             id,
             origin,
@@ -149,6 +170,7 @@ impl Cart {
             created_at: now,
             updated_at: now,
             token_hash: Some(token.hash()),
+            limits,
         }
     }
 
@@ -221,10 +243,15 @@ impl Cart {
     /// Sets a line's quantity (adding the line if new), with where it is now held.
     pub fn set_line(&mut self, line: CartLine, now: DateTime<Utc>) -> Result<(), CartError> {
         self.ensure_open()?;
-        let full = self.lines.len() >= MAX_LINES;
+        let max = self.limits.max_units_per_sku;
+        if line.quantity.get() > max {
+            return Err(CartError::TooManyUnits { sku: line.sku, max });
+        }
+        let max = self.limits.max_lines.min(MAX_LINES);
+        let full = self.lines.len() >= max as usize;
         match self.lines.iter_mut().find(|l| l.sku == line.sku) {
             Some(existing) => *existing = line,
-            None if full => return Err(CartError::TooManyLines),
+            None if full => return Err(CartError::TooManyLines { max }),
             None => self.lines.push(line),
         }
         self.updated_at = now;
@@ -340,7 +367,7 @@ mod tests {
     }
     fn cart() -> Cart {
         let draft: CartDraft = serde_json::from_str("{}").unwrap();
-        Cart::open(CartId::parse("cart_1").unwrap(), SalesOrigin::App, draft, &CartToken::from_random_hex("00"), 900, now())
+        Cart::open(CartId::parse("cart_1").unwrap(), SalesOrigin::App, draft, &CartToken::from_random_hex("00"), 900, CartLimits::default(), now())
     }
     fn line(sku: &str, q: i64) -> CartLine {
         CartLine::unheld(Sku::parse(sku).unwrap(), PositiveQuantity::new(q).unwrap())
@@ -443,8 +470,27 @@ mod tests {
         assert!(matches!(missing, Err(CartError::NoSuchLine(_))));
         let too_many: Vec<Product> = (0..=MAX_LINES).map(|i| product(&format!("P{i}"), "EUR")).collect();
         let lines = too_many.iter().map(|p| line(p.sku.as_str(), 1)).collect();
-        assert_eq!(c.apply(CartChange::SetLines { lines }, &too_many, now()), Err(CartError::TooManyLines));
+        assert_eq!(c.apply(CartChange::SetLines { lines }, &too_many, now()), Err(CartError::TooManyLines { max: MAX_LINES }));
         assert!(c.lines.is_empty());
+    }
+
+    #[test]
+    fn a_cart_holds_no_more_than_its_limits() {
+        let mut c = cart();
+        c.limits = CartLimits { max_lines: 2, max_units_per_sku: 3 };
+        let catalog = [product("A", "EUR"), product("B", "EUR"), product("C", "EUR")];
+        assert_eq!(c.apply(CartChange::SetLines { lines: vec![line("A", 3), line("B", 1)] }, &catalog, now()), Ok(()));
+        let hoard = c.apply(CartChange::SetLines { lines: vec![line("A", 4)] }, &catalog, now());
+        assert_eq!(hoard, Err(CartError::TooManyUnits { sku: Sku::parse("A").unwrap(), max: 3 }));
+        assert_eq!(c.apply(CartChange::SetLines { lines: vec![line("C", 1)] }, &catalog, now()), Err(CartError::TooManyLines { max: 2 }));
+        assert_eq!(c.lines.iter().map(|l| l.quantity.get()).collect::<Vec<_>>(), vec![3, 1], "refused changes leave the cart as it was");
+        let old: Cart = serde_json::from_value({
+            let mut v = serde_json::to_value(&c).unwrap();
+            v.as_object_mut().unwrap().remove("limits");
+            v
+        })
+        .unwrap();
+        assert_eq!(old.limits, CartLimits::default(), "a cart from before limits has the defaults");
     }
 
     #[test]
@@ -452,7 +498,8 @@ mod tests {
         let refusals = [
             CartError::Closed(CartId::parse("cart_1").unwrap()),
             CartError::NoSuchLine(Sku::parse("A").unwrap()),
-            CartError::TooManyLines,
+            CartError::TooManyLines { max: 100 },
+            CartError::TooManyUnits { sku: Sku::parse("A").unwrap(), max: 10 },
             CartError::Unpriced(PricingError::MixedCurrencies { currencies: vec![crate::shared::money::Currency::parse("EUR").unwrap()] }),
         ];
         for e in refusals {

@@ -517,7 +517,7 @@ fn open_cart(world: &World, rng: &mut Rng, n: usize) -> Option<CartId> {
     let quantity = PositiveQuantity::new(1 + rng.below(2) as i64).expect("small");
     let draft = serde_json::from_value(serde_json::json!({ "channel": "web" })).expect("valid cart draft");
     let origin = serde_json::from_value(serde_json::json!({ "channel": "web" })).expect("valid origin");
-    let mut cart = Cart::open(id.clone(), origin, draft, &crate::access::cart_token::CartToken::from_random_hex("00"), CART_HOLD_SECONDS as u32, now);
+    let mut cart = Cart::open(id.clone(), origin, draft, &crate::access::cart_token::CartToken::from_random_hex("00"), CART_HOLD_SECONDS as u32, Default::default(), now);
     let eligible = cart.hold_locations(&world.locations);
     let expires = now + Duration::seconds(CART_HOLD_SECONDS);
     let held_at = world.with_stock(&sku, |s| in_memory(s.ledger.hold_anywhere(&cart.hold_ref(), quantity, &eligible, now, expires))).ok()?;

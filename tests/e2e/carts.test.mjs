@@ -5,7 +5,7 @@
 // change to a cart that no longer prices), none of which changes the cart or its holds.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { call, product, sleep, stock, uid } from "./api.mjs";
+import { call, expectStatus, product, sleep, stock, uid } from "./api.mjs";
 import {
   counts, eur, newCart, newCustomer, paid, pickupAt, placed, placeOrder, setLine, storeKey, storefrontKey, world,
 } from "./retail-fixtures.mjs";
@@ -380,5 +380,17 @@ describe("refused cart changes", () => {
     assert.equal((await counts(last, loc.shop)).held, 0, "no hold is left behind");
     const { json: read } = await call("GET", `/v1/carts/${cart.id}`);
     assert.equal(read.lines.length, 100);
+  });
+
+  test("more units of one SKU than a cart may hold are refused before any is held (hoarding)", async () => {
+    const { loc, sku } = await world({ locations: { shop: {} }, products: { shoe: {} }, stock: { shoe: { shop: 50 } } });
+    const web = await storefrontKey("web");
+    const { json: cart } = await newCart({}, web);
+    expectStatus(await setLine(cart.id, sku.shoe, 10, web), 200);
+    const hoard = await setLine(cart.id, sku.shoe, 11, web);
+    assert.deepEqual([hoard.status, hoard.json.code, hoard.json.max, hoard.json.sku], [422, "too_many_units", 10, sku.shoe]);
+    assert.equal((await counts(sku.shoe, loc.shop)).held, 10, "the line keeps its 10 units held, no more");
+    const { json: read } = await call("GET", `/v1/carts/${cart.id}`);
+    assert.deepEqual(read.lines.map((l) => l.quantity), [10]);
   });
 });

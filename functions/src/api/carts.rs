@@ -76,7 +76,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Principal) -> ApiResu
     let hold_seconds = draft.hold_seconds.map_or(default_hold, |asked| asked.min(default_hold));
     let id = CartId::parse(&new_id("cart")).map_err(|_| Problem::internal())?;
     let token = mint_token();
-    let cart = Cart::open(id.clone(), origin, draft, &token, hold_seconds, Utc::now());
+    let cart = Cart::open(id.clone(), origin, draft, &token, hold_seconds, config::cart_limits(env), Utc::now());
     let cart = CartClient::for_cart(env, &id)?.send(CartCommand::Create { cart }).await?;
     d1::carts::index(&db, &cart).await?;
     let catalog = catalog_of(&db, &cart, None).await?;

@@ -160,7 +160,8 @@ impl From<CartError> for Problem {
         match e {
             CartError::Closed(_) | CartError::OrderedElsewhere { .. } => Problem::conflict("cart_closed", detail),
             CartError::NoSuchLine(sku) => Problem::new(404, "cart_line_not_found", detail).with("sku", sku),
-            CartError::TooManyLines => Problem::unprocessable("too_many_lines", detail),
+            CartError::TooManyLines { max } => Problem::unprocessable("too_many_lines", detail).with("max", max),
+            CartError::TooManyUnits { sku, max } => Problem::unprocessable("too_many_units", detail).with("sku", sku).with("max", max),
             CartError::Unpriced(pricing) => pricing.into(),
         }
     }
@@ -486,7 +487,7 @@ mod tests {
         assert_eq!((p.status, p.code.as_str()), (409, "cart_closed"));
         let p: Problem = CartError::NoSuchLine(sku("A")).into();
         assert_eq!((p.status, p.code.as_str(), &p.extensions["sku"]), (404, "cart_line_not_found", &json!("A")));
-        let p: Problem = CartError::TooManyLines.into();
+        let p: Problem = CartError::TooManyLines { max: 100 }.into();
         assert_eq!((p.status, p.code.as_str()), (422, "too_many_lines"));
         let unpriced = CartError::Unpriced(PricingError::MixedCurrencies { currencies: vec![currency("EUR"), currency("USD")] });
         let p: Problem = unpriced.into();
