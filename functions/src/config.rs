@@ -66,3 +66,6 @@ fn signing_key(env: &Env, name: &str) -> Result<Option<SigningKey>, Problem> {
 /// The window of the `PUBLIC_WRITES` rate limit in wrangler.toml (`simple.period`):
 /// what a refused caller is told to wait.
 pub const PUBLIC_WRITES_PERIOD_SECONDS: u32 = 60;
+
+/// The window of the `HOLD_WRITES` rate limit in wrangler.toml (`simple.period`).
+pub const HOLD_WRITES_PERIOD_SECONDS: u32 = 60;

@@ -2,11 +2,13 @@
 // listed, revoked), CORS (preflights, each request's origin against its own key), cart
 // capability tokens (answered once, rotated), shopper sessions (a server asks, the
 // browser reads only its shopper's data; the previous signing key still verifies) and
-// the rate limit on publishable writes. Calls carry `Origin` as a browser would.
+// the rate limits on publishable writes and on secret keys' holding calls. Calls carry
+// `Origin` as a browser would.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { BASE, call, expectProblem, expectStatus, fresh, issueKey, location, product, stock } from "./api.mjs";
+import { counts, newCart, setLine, storefrontKey, world } from "./retail-fixtures.mjs";
 
 const SHOP = "https://shop.example.test";
 
@@ -240,5 +242,25 @@ describe("abuse limits", () => {
     assert.equal(refused.headers.get("access-control-allow-origin"), SHOP, "the page can read the refusal");
     expectStatus(await call("GET", "/v1/locations", { key }), 200, "reads are not limited");
     expectStatus(await call("POST", "/v1/carts", { key: (await publishableKey()).secret, body: {} }), 201, "another key has its own budget");
+  });
+
+  test("a secret storefront key's holding calls are rate limited: the refused one holds nothing", async () => {
+    const { loc, sku } = await world({ locations: { shop: {} }, products: { shoe: {} }, stock: { shoe: { shop: 50 } } });
+    const web = await storefrontKey("web");
+    const { json: cart } = await newCart({}, web);
+    let refused;
+    let quantity = 1;
+    for (let sent = 0; sent < 700 && !refused; sent += 25) {
+      const answers = await Promise.all(Array.from({ length: 25 }, () => setLine(cart.id, sku.shoe, 1 + (quantity++ % 2), web)));
+      refused = answers.find((a) => a.status === 429);
+      for (const a of answers) if (a.status !== 429) expectStatus(a, 200);
+    }
+    assert.ok(refused, "refused within 700 holding calls a minute");
+    expectProblem(refused, 429, "rate_limited");
+    assert.ok(Number(refused.headers.get("retry-after")) > 0, "Retry-After");
+    const { json: now } = await call("GET", `/v1/carts/${cart.id}`, { key: web });
+    assert.equal((await counts(sku.shoe, loc.shop)).held, now.lines[0].quantity, "what is held is the cart's line, nothing more");
+    expectStatus(await setLine(cart.id, sku.shoe, 1), 200, "admin keys are not limited");
+    expectStatus(await setLine(cart.id, sku.shoe, 2, await storefrontKey("web")), 200, "another key has its own budget");
   });
 });

@@ -103,6 +103,11 @@ impl<'a> Route<'a> {
     /// What a publishable key (with or without a shopper session) may call: catalog,
     /// stock and locations; carts; a shopper's own profile, timeline and orders. The
     /// handlers decide which cart, profile or order.
+    /// Calls that hold stock: setting a cart line, placing an order.
+    fn creates_holds(&self, method: &Method) -> bool {
+        matches!((self, method), (Route::CartLine(..), Method::Put) | (Route::Orders, Method::Post))
+    }
+
     fn open_to_publishable(&self, method: &Method) -> bool {
         match self {
             Route::Locations | Route::Products | Route::StockLookup | Route::Stock(_) | Route::StyleStock(_) => true,
@@ -165,6 +170,9 @@ async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut co
     }
     if matches!(caller, Principal::Publishable { .. }) && method != Get {
         limits::public_write(&req, env, caller.key_id()).await?;
+    }
+    if matches!(caller, Principal::Storefront { .. }) && route.creates_holds(&method) {
+        limits::hold_write(&req, env, caller.key_id()).await?;
     }
     use Method::*;
     match (route, method) {
