@@ -10,6 +10,7 @@
 //! - `inventory`: the stock ledger of a SKU (holds, commitments), adjustments, lookups;
 //! - `pricing`: line totals, discounts, delivery charges, coupons;
 //! - `sales`: carts, where an order comes from, allocation, fulfilment, the order;
+//! - `returns`: returns of handed-over orders: eligibility, refunds, receipt;
 //! - `workflows`: the flows that span D1 and the Durable Objects, over ports.
 
 // Tests may unwrap: a panic there is a failed test, with its message.
@@ -21,6 +22,7 @@ pub mod customers;
 pub mod inventory;
 pub mod locations;
 pub mod pricing;
+pub mod returns;
 pub mod sales;
 pub mod shared;
 pub mod workflows;

@@ -119,6 +119,9 @@ pub enum Commitment {
     Restocked { allocations: Vec<Allocation> },
     /// The order was cancelled before anything was committed: a late commit takes nothing.
     Void,
+    /// Units of a return line back on hand where the return was received (the
+    /// reference is the return line's, `Return::receipt_ref`).
+    Returned { allocations: Vec<Allocation> },
     /// The commit found the units gone (the order's hold had lapsed). Final: every later
     /// commit of the order gives the same answer, so two settlers never decide apart.
     Refused { short: Vec<Short> },
@@ -403,8 +406,20 @@ impl<R: LedgerRows> StockLedger<R> {
                 Ok(Ok(()))
             }
             Some(Commitment::HandedOver { .. } | Commitment::Restocked { .. } | Commitment::Void) => Ok(Ok(())),
-            None | Some(Commitment::Refused { .. }) => Ok(Err(StockError::NotCommitted { order: order.clone() })),
+            None | Some(Commitment::Refused { .. } | Commitment::Returned { .. }) => Ok(Err(StockError::NotCommitted { order: order.clone() })),
         }
+    }
+
+    /// A received return line's resellable units go on hand at `at` (a location that
+    /// never had the SKU gets a count); once per `receipt`: receiving again changes nothing.
+    pub fn receive_return(&mut self, receipt: &OrderRef, at: &LocationId, quantity: PositiveQuantity) -> Result<(), R::Error> {
+        if self.rows.commitment(receipt)?.is_some() {
+            return Ok(());
+        }
+        let mut level = self.level(at)?;
+        level.on_hand += quantity.get();
+        self.rows.put_level(at, level)?;
+        self.rows.put_commitment(receipt, &Commitment::Returned { allocations: vec![Allocation { location_id: at.clone(), quantity }] })
     }
 
     /// A cancelled order's committed units go back on hand where they came from; an
@@ -426,7 +441,7 @@ impl<R: LedgerRows> StockLedger<R> {
                 Ok(Ok(()))
             }
             Some(Commitment::Restocked { .. } | Commitment::Void | Commitment::Refused { .. }) => Ok(Ok(())),
-            Some(Commitment::HandedOver { .. }) => Ok(Err(StockError::HandedOver { order: order.clone() })),
+            Some(Commitment::HandedOver { .. } | Commitment::Returned { .. }) => Ok(Err(StockError::HandedOver { order: order.clone() })),
         }
     }
 
@@ -492,6 +507,9 @@ mod tests {
         }
         fn restock(&mut self, o: &OrderRef) -> Result<(), StockError> {
             in_memory(self.0.restock(o))
+        }
+        fn receive_return(&mut self, r: &OrderRef, at: &LocationId, q: PositiveQuantity) {
+            in_memory(self.0.receive_return(r, at, q))
         }
     }
 
@@ -620,6 +638,17 @@ mod tests {
         l.hand_over(&order("o1")).unwrap();
         assert_eq!(l.restock(&order("o1")), Err(StockError::HandedOver { order: order("o1") }));
         assert_eq!(counts(&l, "s1"), (5, 0));
+    }
+
+    #[test]
+    fn a_return_line_is_received_once_even_where_the_sku_was_never_stocked() {
+        let mut l = L::default();
+        let receipt = OrderRef("return:r1:SHOE".into());
+        let two = PositiveQuantity::new(2).unwrap();
+        l.receive_return(&receipt, &loc("never"), two);
+        l.receive_return(&receipt, &loc("never"), two);
+        assert_eq!(counts(&l, "never"), (2, 0));
+        assert_eq!(l.restock(&receipt), Err(StockError::HandedOver { order: receipt.clone() }), "not an order's units");
     }
 
     #[test]

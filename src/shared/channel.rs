@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The sales channel a storefront key (and later a cart or order) speaks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Web,

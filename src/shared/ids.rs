@@ -89,6 +89,10 @@ retail_id!(
     /// A customer profile shared by every channel.
     CustomerId, "customer_id", 64
 );
+retail_id!(
+    /// A return of (part of) an order.
+    ReturnId, "return_id", 64
+);
 
 #[cfg(test)]
 mod tests {

@@ -3,13 +3,16 @@
 //! them back, close the cart) in one D1 batch, then applies them. Every effect is
 //! idempotent on the object's side, so applying one twice (a retry, two sweepers at
 //! once) is harmless; once applied it is crossed off in D1. Whatever is still owed is
-//! finished by the next read or move of the same order, or by the sweeper.
+//! finished by the next read or move of the same order, or by the sweeper. A return's
+//! effects are owed by its order, so the same settling finishes them.
 
 use crate::inventory::ledger::{Allocation, HoldRef, OrderRef};
 use crate::sales::allocation::per_sku;
 use crate::sales::order::StockEffect;
 use crate::sales::placement::{direct_hold_ref, Order};
-use crate::shared::ids::{CartId, OrderId, Sku};
+use crate::returns::Return;
+use crate::shared::ids::{CartId, LocationId, OrderId, Sku};
+use crate::shared::quantity::PositiveQuantity;
 use serde::{Deserialize, Serialize};
 
 /// A change owed to a SKU's stock or to a cart after a D1 write.
@@ -22,6 +25,8 @@ pub enum Effect {
     HandOver { sku: Sku, order: OrderRef },
     /// The order's units of one SKU go back on hand; never committed, they can no longer be.
     Restock { sku: Sku, order: OrderRef },
+    /// A received return line's resellable units go on hand where it was received.
+    ReceiveReturn { sku: Sku, receipt: OrderRef, location_id: LocationId, quantity: PositiveQuantity },
     /// The cart the order was placed from is closed for it.
     CloseCart { cart: CartId, order: OrderId },
 }
@@ -76,5 +81,15 @@ pub fn stock_effects(order: &Order, effect: StockEffect) -> Vec<Effect> {
             StockEffect::HandOver => Some(Effect::HandOver { sku, order: reference.clone() }),
             StockEffect::Restock => Some(Effect::Restock { sku, order: reference.clone() }),
         })
+        .collect()
+}
+
+/// What receiving `received` owes the stock: each resellable line's units on hand
+/// where it was received (damaged units stay out of stock, counted on the return).
+pub fn owed_at_receipt(received: &Return) -> Vec<Effect> {
+    received
+        .restocks()
+        .into_iter()
+        .map(|(sku, receipt, location_id, quantity)| Effect::ReceiveReturn { sku, receipt, location_id, quantity })
         .collect()
 }

@@ -16,7 +16,8 @@ use crate::locations::Location;
 use crate::pricing::coupon::{Coupon, CouponCode};
 use crate::sales::cart::{Cart, CartError};
 use crate::sales::placement::Order;
-use crate::shared::ids::{CartId, CustomerId, OrderId, Sku};
+use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
+use crate::shared::quantity::PositiveQuantity;
 use crate::workflows::effects::{Effect, OwedEffect};
 use chrono::{DateTime, Utc};
 
@@ -46,6 +47,8 @@ pub trait StockPort {
     async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>>;
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
     async fn restock(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
+    /// Puts a received return line's units on hand at `at`, once per `receipt`.
+    async fn receive_return(&self, sku: &Sku, receipt: &OrderRef, at: &LocationId, quantity: PositiveQuantity) -> Result<(), Unavailable>;
 }
 
 /// A cart (a Durable Object per cart in the worker).

@@ -255,6 +255,10 @@ impl StockPort for World {
     async fn restock(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {
         refused(self.call(|| format!("restock {sku} {order:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.restock(order)))).await)
     }
+
+    async fn receive_return(&self, sku: &Sku, receipt: &OrderRef, at: &LocationId, quantity: PositiveQuantity) -> Result<(), Unavailable> {
+        self.call(|| format!("receive_return {sku} {receipt:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.receive_return(receipt, at, quantity)))).await
+    }
 }
 
 impl CartPort for World {

@@ -35,6 +35,8 @@ pub enum StockCommand {
     Commit { order: OrderRef, hold: HoldRef, allocations: Vec<Allocation> },
     HandOver { order: OrderRef },
     Restock { order: OrderRef },
+    /// A received return line's units on hand at a location, once per receipt.
+    ReceiveReturn { receipt: OrderRef, location_id: LocationId, quantity: PositiveQuantity },
     /// Tests only: `count` holds of one unit at a location, under references
     /// `{prefix}{i}`, through the same ledger rules as every hold.
     BulkHold { prefix: String, location_id: LocationId, count: u32, expires_at: DateTime<Utc> },
@@ -152,6 +154,9 @@ impl DurableObject for StockObject {
             }
             StockCommand::HandOver { order } => reply(refusable(ledger.hand_over(&order))),
             StockCommand::Restock { order } => reply(refusable(ledger.restock(&order))),
+            StockCommand::ReceiveReturn { receipt, location_id, quantity } => {
+                reply(ledger.receive_return(&receipt, &location_id, quantity).map(Ok::<_, StockRefusal>))
+            }
             StockCommand::BulkHold { prefix, location_id, count, expires_at } => {
                 let one = [Allocation { location_id, quantity: PositiveQuantity::ONE }];
                 let mut outcome = Ok(Ok(0u32));

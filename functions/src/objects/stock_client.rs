@@ -127,4 +127,8 @@ impl StockPort for StockObjects<'_> {
     async fn restock(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {
         self.send(sku, StockCommand::Restock { order: order.clone() }).await
     }
+
+    async fn receive_return(&self, sku: &Sku, receipt: &OrderRef, at: &LocationId, quantity: PositiveQuantity) -> Result<(), Unavailable> {
+        answered(self.send::<()>(sku, StockCommand::ReceiveReturn { receipt: receipt.clone(), location_id: at.clone(), quantity }).await)
+    }
 }

@@ -262,7 +262,7 @@ impl ModelLedger {
                 Ok(Some(Commitment::HandedOver { allocations: allocations.clone() }))
             }
             Some(Commitment::HandedOver { .. } | Commitment::Restocked { .. } | Commitment::Void) => Ok(None),
-            None | Some(Commitment::Refused { .. }) => Err(StockError::NotCommitted { order: order.clone() }),
+            None | Some(Commitment::Refused { .. } | Commitment::Returned { .. }) => Err(StockError::NotCommitted { order: order.clone() }),
         }
     }
 
@@ -280,7 +280,7 @@ impl ModelLedger {
             }
             None => Ok(Some(Commitment::Void)),
             Some(Commitment::Restocked { .. } | Commitment::Void | Commitment::Refused { .. }) => Ok(None),
-            Some(Commitment::HandedOver { .. }) => Err(StockError::HandedOver { order: order.clone() }),
+            Some(Commitment::HandedOver { .. } | Commitment::Returned { .. }) => Err(StockError::HandedOver { order: order.clone() }),
         }
     }
 }

@@ -1,0 +1,361 @@
+//! Returns: a shopper brings or sends back units of a handed-over order, from any
+//! channel to any location. Opening one checks eligibility (units handed over and not
+//! yet returned, the window of `policy`) and fixes its refund (`refund`); receiving it
+//! records each line's condition: resellable units go back on hand where received,
+//! damaged ones are only counted. Lifecycle: requested → received → refunded, or
+//! rejected / cancelled while requested; every step names who and when.
+
+pub mod policy;
+pub mod refund;
+
+use crate::inventory::ledger::OrderRef;
+use crate::sales::order::OrderStatus;
+use crate::sales::placement::Order;
+use crate::shared::channel::Channel;
+use crate::shared::ids::{LocationId, OrderId, ReturnId, Sku};
+use crate::shared::money::Money;
+use crate::shared::quantity::PositiveQuantity;
+use chrono::{DateTime, Duration, Utc};
+use policy::ReturnPolicy;
+use refund::{delivery_paid, from_minor, unit_prices_paid};
+use serde::{Deserialize, Serialize};
+
+/// Why the shopper returns a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReturnReason {
+    Defective,
+    WrongSize,
+    NotAsDescribed,
+    ChangedMind,
+    Other {
+        #[serde(deserialize_with = "crate::shared::text::line")]
+        note: String,
+    },
+}
+
+/// A reason without its free text: what policies are keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReasonCode {
+    Defective,
+    WrongSize,
+    NotAsDescribed,
+    ChangedMind,
+    Other,
+}
+
+impl ReturnReason {
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            ReturnReason::Defective => ReasonCode::Defective,
+            ReturnReason::WrongSize => ReasonCode::WrongSize,
+            ReturnReason::NotAsDescribed => ReasonCode::NotAsDescribed,
+            ReturnReason::ChangedMind => ReasonCode::ChangedMind,
+            ReturnReason::Other { .. } => ReasonCode::Other,
+        }
+    }
+}
+
+/// One line of a return as a channel asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    pub sku: Sku,
+    pub quantity: PositiveQuantity,
+    pub reason: ReturnReason,
+}
+
+/// A return as a channel asks for it: the lines and where they will be received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    pub location_id: LocationId,
+    pub lines: Vec<LineRequest>,
+}
+
+/// One line of an opened return, with what it refunds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnLine {
+    pub sku: Sku,
+    pub quantity: PositiveQuantity,
+    pub reason: ReturnReason,
+    pub refund: Money,
+}
+
+/// What a return gives back: its lines, the delivery charge where due, and the total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub lines: Money,
+    pub delivery: Money,
+    pub total: Money,
+}
+
+/// The state a received unit is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    /// Back on hand at the receiving location, sellable at once.
+    Resellable,
+    /// Counted at the receiving location, never available.
+    Damaged,
+}
+
+/// One line as it was received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedLine {
+    pub sku: Sku,
+    pub quantity: PositiveQuantity,
+    pub condition: Condition,
+}
+
+/// Where and in what state the goods arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub location_id: LocationId,
+    pub lines: Vec<ReceivedLine>,
+}
+
+/// Where a return stands; a receipt exists exactly when the goods arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ReturnState {
+    Requested,
+    Received { receipt: Receipt },
+    Refunded { receipt: Receipt },
+    Rejected { reason: String },
+    Cancelled,
+}
+
+/// A step of a return's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    Requested,
+    Received,
+    Refunded,
+    Rejected,
+    Cancelled,
+}
+
+impl ReturnState {
+    pub fn status(&self) -> ReturnStatus {
+        match self {
+            ReturnState::Requested => ReturnStatus::Requested,
+            ReturnState::Received { .. } => ReturnStatus::Received,
+            ReturnState::Refunded { .. } => ReturnStatus::Refunded,
+            ReturnState::Rejected { .. } => ReturnStatus::Rejected,
+            ReturnState::Cancelled => ReturnStatus::Cancelled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnStep {
+    pub status: ReturnStatus,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+/// A return of units of one order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Return {
+    pub id: ReturnId,
+    pub order_id: OrderId,
+    /// The channel that opened it.
+    pub channel: Channel,
+    /// Where it is expected.
+    pub location_id: LocationId,
+    pub lines: Vec<ReturnLine>,
+    pub refund: Refund,
+    #[serde(flatten)]
+    pub state: ReturnState,
+    pub history: Vec<ReturnStep>,
+}
+
+/// Why a return cannot be opened or moved on; nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnError {
+    #[error("a return needs at least one line")]
+    NoLines,
+    #[error("order is cancelled: nothing was handed over to return")]
+    OrderCancelled,
+    #[error("order is {status}: only goods handed over can be returned")]
+    NotHandedOver { status: OrderStatus },
+    #[error("{sku} is not a line of this order")]
+    UnknownLine { sku: Sku },
+    #[error("{sku} is named twice in the return")]
+    RepeatedLine { sku: Sku },
+    #[error("{requested} units of {sku} asked back, only {returnable} can still be returned")]
+    OverReturn { sku: Sku, requested: u32, returnable: u32 },
+    #[error("the {days}-day return window for {sku} closed at {closed_at}")]
+    WindowClosed { sku: Sku, days: u32, closed_at: DateTime<Utc> },
+    #[error("the return is {status:?}: it cannot be {action}")]
+    InvalidTransition { status: ReturnStatus, action: &'static str },
+    #[error("the receipt must name every line of the return exactly once with its condition; {sku} does not fit")]
+    ReceiptMismatch { sku: Sku },
+}
+
+/// What opening a return needs to know besides the request.
+pub struct Opening<'a> {
+    pub id: ReturnId,
+    pub order: &'a Order,
+    /// Every earlier return of the order, in any state.
+    pub earlier: &'a [Return],
+    pub policy: &'a ReturnPolicy,
+    pub channel: Channel,
+    pub by: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+impl Return {
+    /// Opens a return if every line is eligible, with its refund fixed.
+    pub fn open(request: ReturnRequest, opening: Opening<'_>) -> Result<Return, ReturnError> {
+        let Opening { id, order, earlier, policy, channel, by, now } = opening;
+        if request.lines.is_empty() {
+            return Err(ReturnError::NoLines);
+        }
+        let handed_over_at = match order.status {
+            OrderStatus::Cancelled => return Err(ReturnError::OrderCancelled),
+            status if !status.is_handed_over() => return Err(ReturnError::NotHandedOver { status }),
+            _ => order.history.iter().rev().find(|s| s.status.is_handed_over()).map_or(order.placed_at, |s| s.at),
+        };
+        let live: Vec<&Return> = earlier.iter().filter(|r| r.counts()).collect();
+        let paid = unit_prices_paid(order);
+        let currency = order.totals.grand_total.currency;
+        let mut lines = Vec::new();
+        for (i, asked) in request.lines.iter().enumerate() {
+            if request.lines[..i].iter().any(|l| l.sku == asked.sku) {
+                return Err(ReturnError::RepeatedLine { sku: asked.sku.clone() });
+            }
+            let index = order.lines.iter().position(|l| l.sku == asked.sku).ok_or_else(|| ReturnError::UnknownLine { sku: asked.sku.clone() })?;
+            let returned = units_returned(&live, &asked.sku);
+            let returnable = order.lines[index].quantity.get().saturating_sub(returned);
+            if asked.quantity.get() > returnable {
+                return Err(ReturnError::OverReturn { sku: asked.sku.clone(), requested: asked.quantity.get(), returnable });
+            }
+            let days = policy.window_days(order.origin.channel(), asked.reason.code());
+            let closed_at = handed_over_at + Duration::days(i64::from(days));
+            if now > closed_at {
+                return Err(ReturnError::WindowClosed { sku: asked.sku.clone(), days, closed_at });
+            }
+            let units = &paid[index][returned as usize..(returned + asked.quantity.get()) as usize];
+            let refund = Money { amount: from_minor(units.iter().sum(), currency), currency };
+            lines.push(ReturnLine { sku: asked.sku.clone(), quantity: asked.quantity, reason: asked.reason.clone(), refund });
+        }
+        let all_returned = order.lines.iter().all(|l| units_returned(&live, &l.sku) + request_units(&request, &l.sku) == l.quantity.get());
+        let defective = lines.iter().any(|l| l.reason == ReturnReason::Defective);
+        let delivery_refunded = live.iter().any(|r| !r.refund.delivery.amount.is_zero());
+        let delivery = if (all_returned || defective) && !delivery_refunded { delivery_paid(order) } else { 0 };
+        let line_sum: rust_decimal::Decimal = lines.iter().map(|l| l.refund.amount).sum();
+        let delivery = from_minor(delivery, currency);
+        let refund = Refund {
+            lines: Money { amount: line_sum, currency },
+            delivery: Money { amount: delivery, currency },
+            total: Money { amount: line_sum + delivery, currency },
+        };
+        Ok(Return {
+            id,
+            order_id: order.id.clone(),
+            channel,
+            location_id: request.location_id,
+            lines,
+            refund,
+            state: ReturnState::Requested,
+            history: vec![ReturnStep { status: ReturnStatus::Requested, at: now, by: by.to_owned() }],
+        })
+    }
+
+    /// Whether the return still covers its units (it was not rejected or cancelled).
+    pub fn counts(&self) -> bool {
+        !matches!(self.state, ReturnState::Rejected { .. } | ReturnState::Cancelled)
+    }
+
+    /// The goods arrived at `at`, each line in the condition named for its SKU.
+    pub fn receive(&mut self, at: LocationId, conditions: &[(Sku, Condition)], by: &str, now: DateTime<Utc>) -> Result<(), ReturnError> {
+        self.expect_requested("received")?;
+        if let Some((sku, _)) = conditions.iter().enumerate().find(|(i, (sku, _))| conditions[..*i].iter().any(|(s, _)| s == sku)).map(|(_, c)| c) {
+            return Err(ReturnError::ReceiptMismatch { sku: sku.clone() });
+        }
+        if let Some((sku, _)) = conditions.iter().find(|(sku, _)| !self.lines.iter().any(|l| &l.sku == sku)) {
+            return Err(ReturnError::ReceiptMismatch { sku: sku.clone() });
+        }
+        let lines = self
+            .lines
+            .iter()
+            .map(|line| match conditions.iter().find(|(sku, _)| sku == &line.sku) {
+                Some((_, condition)) => Ok(ReceivedLine { sku: line.sku.clone(), quantity: line.quantity, condition: *condition }),
+                None => Err(ReturnError::ReceiptMismatch { sku: line.sku.clone() }),
+            })
+            .collect::<Result<_, _>>()?;
+        self.step(ReturnState::Received { receipt: Receipt { location_id: at, lines } }, by, now);
+        Ok(())
+    }
+
+    /// The refund was paid out.
+    pub fn refunded(&mut self, by: &str, now: DateTime<Utc>) -> Result<(), ReturnError> {
+        match &self.state {
+            ReturnState::Received { receipt } => {
+                let receipt = receipt.clone();
+                self.step(ReturnState::Refunded { receipt }, by, now);
+                Ok(())
+            }
+            state => Err(ReturnError::InvalidTransition { status: state.status(), action: "refunded" }),
+        }
+    }
+
+    /// The retailer refuses the return before the goods arrive.
+    pub fn reject(&mut self, reason: String, by: &str, now: DateTime<Utc>) -> Result<(), ReturnError> {
+        self.expect_requested("rejected")?;
+        self.step(ReturnState::Rejected { reason }, by, now);
+        Ok(())
+    }
+
+    /// The shopper keeps the goods after all.
+    pub fn cancel(&mut self, by: &str, now: DateTime<Utc>) -> Result<(), ReturnError> {
+        self.expect_requested("cancelled")?;
+        self.step(ReturnState::Cancelled, by, now);
+        Ok(())
+    }
+
+    /// The resellable units received, per line: what goes back on hand where received.
+    pub fn restocks(&self) -> Vec<(Sku, OrderRef, LocationId, PositiveQuantity)> {
+        match &self.state {
+            ReturnState::Received { receipt } | ReturnState::Refunded { receipt } => receipt
+                .lines
+                .iter()
+                .filter(|l| l.condition == Condition::Resellable)
+                .map(|l| (l.sku.clone(), self.receipt_ref(&l.sku), receipt.location_id.clone(), l.quantity))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The reference one line's units are received under in the SKU's ledger, so that
+    /// receiving them is idempotent.
+    pub fn receipt_ref(&self, sku: &Sku) -> OrderRef {
+        OrderRef(format!("return:{}:{sku}", self.id))
+    }
+
+    fn expect_requested(&self, action: &'static str) -> Result<(), ReturnError> {
+        match self.state {
+            ReturnState::Requested => Ok(()),
+            ref state => Err(ReturnError::InvalidTransition { status: state.status(), action }),
+        }
+    }
+
+    fn step(&mut self, state: ReturnState, by: &str, now: DateTime<Utc>) {
+        self.history.push(ReturnStep { status: state.status(), at: now, by: by.to_owned() });
+        self.state = state;
+    }
+}
+
+fn units_returned(returns: &[&Return], sku: &Sku) -> u32 {
+    returns.iter().flat_map(|r| &r.lines).filter(|l| &l.sku == sku).map(|l| l.quantity.get()).sum()
+}
+
+fn request_units(request: &ReturnRequest, sku: &Sku) -> u32 {
+    request.lines.iter().filter(|l| &l.sku == sku).map(|l| l.quantity.get()).sum()
+}
+
+#[cfg(test)]
+mod tests;
