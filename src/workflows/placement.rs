@@ -216,6 +216,8 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
             return Err(match refused {
                 WriteRefused::CouponUsedUp => PlacementError::CouponUsedUp(order.coupon_code),
                 WriteRefused::CartAlreadyOrdered => PlacementError::CartJustOrdered(order.cart_id),
+                // The retry that took the key over answers for it; this attempt wrote nothing.
+                WriteRefused::ClaimLost => PlacementError::Claim(ClaimRefused::InUse),
             });
         }
         // The write may or may not have happened: the holds stay (they lapse, or the

@@ -66,6 +66,9 @@ pub struct ClaimKey {
     pub key: String,
     /// A hash of the request body: the same key with another body is refused.
     pub fingerprint: String,
+    /// A token unique to this attempt: a retry that takes over a stale claim becomes its
+    /// owner, and only the owner's order can be written under the key.
+    pub owner: String,
 }
 
 /// The outcome of claiming an Idempotency-Key.
@@ -92,6 +95,9 @@ pub enum WriteRefused {
     CouponUsedUp,
     #[error("this cart was just ordered by another request")]
     CartAlreadyOrdered,
+    /// A retry took the Idempotency-Key over while this placement was slow.
+    #[error("a retry with this Idempotency-Key took over this request")]
+    ClaimLost,
 }
 
 /// An order as stored, with the revision it was read at and the effects it still owes.
@@ -124,7 +130,7 @@ pub trait OrderStore {
     async fn customer_exists(&self, id: &CustomerId) -> Result<bool, Unavailable>;
     async fn customer_with_email(&self, email: &Email) -> Result<Option<CustomerId>, Unavailable>;
     /// Writes a new order, the effects it owes, its coupon redemption and the claim's
-    /// answer, all or nothing.
+    /// answer, all or nothing, and only while `claim.owner` still owns the claim.
     async fn insert(&self, order: &Order, owed: &[Effect], claim: &ClaimKey) -> Result<StoredOrder, PortError<WriteRefused>>;
     async fn order(&self, id: &OrderId) -> Result<Option<StoredOrder>, Unavailable>;
     /// Saves a status change and the effects it owes, unless the order was written since

@@ -11,6 +11,8 @@
 //!   with the order's own allocation: nothing promised twice, nothing committed for ever;
 //! - no order was refused for want of stock while units it could have used stayed
 //!   available throughout its placement;
+//! - one Idempotency-Key is at most one order, even when a retry takes over the claim of
+//!   a slow first attempt;
 //! - after the sweeper, nothing is left owed.
 //!
 //! `SIMULATION_SEEDS` (default 2000) sets how many seeds run; `SIMULATION_SEED` replays one.
@@ -90,15 +92,21 @@ struct Row {
 }
 
 enum ClaimState {
-    Pending { fingerprint: String },
+    Pending { fingerprint: String, owner: String, since: DateTime<Utc> },
     Done { fingerprint: String, order: Box<Order> },
 }
+
+/// A pending claim older than this may be taken over by a retry (the worker waits 30 s;
+/// here it is short, so takeovers happen while the first attempt is still running).
+const STALE_CLAIM_SECONDS: i64 = 2;
 
 #[derive(Default)]
 struct D1 {
     orders: BTreeMap<OrderId, Row>,
     owed: BTreeMap<i64, (OrderId, Effect)>,
     claims: HashMap<(String, String), ClaimState>,
+    /// Every order written under each claim: one key, one order.
+    written: HashMap<(String, String), Vec<OrderId>>,
     next_seq: i64,
     next_revision: u64,
 }
@@ -131,6 +139,7 @@ struct World {
     crashed: Cell<bool>,
     /// Print every port call (`SIMULATION_TRACE=1` with `SIMULATION_SEED`).
     trace: bool,
+    owners: Cell<u64>,
 }
 
 const START: i64 = 1_800_000_000;
@@ -140,6 +149,12 @@ const CART_HOLD_SECONDS: i64 = 900;
 impl World {
     fn now(&self) -> DateTime<Utc> {
         self.now.get()
+    }
+
+    /// A claim owner token for a new request.
+    fn new_owner(&self) -> String {
+        self.owners.set(self.owners.get() + 1);
+        format!("owner-{}", self.owners.get())
     }
 
     /// A port call: yields to the scheduler, then takes effect (or not) as the fault says.
@@ -304,18 +319,23 @@ impl OrderStore for World {
             self.call(|| format!("claim {}", key.key), || {
                 let mut d1 = self.d1.borrow_mut();
                 let slot = (key.scope.clone(), key.key.clone());
+                let now = self.now();
+                let mine = ClaimState::Pending { fingerprint: key.fingerprint.clone(), owner: key.owner.clone(), since: now };
                 match d1.claims.get(&slot) {
                     None => {
-                        d1.claims.insert(slot, ClaimState::Pending { fingerprint: key.fingerprint.clone() });
+                        d1.claims.insert(slot, mine);
                         Ok(Claim::Owned)
                     }
-                    Some(ClaimState::Pending { fingerprint } | ClaimState::Done { fingerprint, .. }) if *fingerprint != key.fingerprint => {
+                    Some(ClaimState::Pending { fingerprint, .. } | ClaimState::Done { fingerprint, .. }) if *fingerprint != key.fingerprint => {
                         Err(ClaimRefused::KeyReused)
                     }
                     Some(ClaimState::Done { order, .. }) => Ok(Claim::Replay(order.clone())),
-                    // A claim left by a placement that died is taken over once stale;
-                    // the simulation's retries run after every first attempt has ended.
-                    Some(ClaimState::Pending { .. }) => Ok(Claim::Owned),
+                    // A stale claim is taken over, whether its placement died or is slow.
+                    Some(ClaimState::Pending { since, .. }) if now - *since >= Duration::seconds(STALE_CLAIM_SECONDS) => {
+                        d1.claims.insert(slot, mine);
+                        Ok(Claim::Owned)
+                    }
+                    Some(ClaimState::Pending { .. }) => Err(ClaimRefused::InUse),
                 }
             })
             .await,
@@ -326,7 +346,7 @@ impl OrderStore for World {
         self.call(|| format!("abandon {}", key.key), || {
             let mut d1 = self.d1.borrow_mut();
             let slot = (key.scope.clone(), key.key.clone());
-            if matches!(d1.claims.get(&slot), Some(ClaimState::Pending { .. })) {
+            if matches!(d1.claims.get(&slot), Some(ClaimState::Pending { owner, .. }) if *owner == key.owner) {
                 d1.claims.remove(&slot);
             }
         })
@@ -357,11 +377,16 @@ impl OrderStore for World {
         refused(
             self.call(|| format!("insert {} owing {owed:?}", order.id), || {
                 let mut d1 = self.d1.borrow_mut();
+                let slot = (claim.scope.clone(), claim.key.clone());
+                if !matches!(d1.claims.get(&slot), Some(ClaimState::Pending { owner, .. }) if *owner == claim.owner) {
+                    return Err(WriteRefused::ClaimLost);
+                }
                 if let Some(cart) = &order.cart_id {
                     if d1.orders.values().any(|r| r.order.cart_id.as_ref() == Some(cart)) {
                         return Err(WriteRefused::CartAlreadyOrdered);
                     }
                 }
+                d1.written.entry(slot).or_default().push(order.id.clone());
                 let revision = d1.revise();
                 d1.orders.insert(order.id.clone(), Row { order: order.clone(), revision });
                 d1.owe(&order.id, owed);
@@ -477,6 +502,8 @@ struct Attempt {
 
 enum Task {
     Place(usize),
+    /// The client sends attempt `n` again while the first may still be running.
+    Retry(usize),
     Move,
     Read,
     Sweep,
@@ -510,6 +537,7 @@ fn world(rng: &mut Rng, fault_percent: u64) -> World {
         last_available: RefCell::new(HashMap::new()),
         crashed: Cell::new(false),
         trace: std::env::var("SIMULATION_TRACE").is_ok(),
+        owners: Cell::new(0),
     }
 }
 
@@ -568,7 +596,7 @@ fn attempt(world: &World, rng: &mut Rng, n: usize, cart: Option<CartId>) -> Atte
     let fulfilment = draft.fulfilment.clone().resolve(pos).expect("resolvable fulfilment");
     let request = PlacementRequest {
         order_id: OrderId::parse(&format!("ord_{n}")).expect("valid id"),
-        claim: ClaimKey { scope: format!("{}:orders", caller.key_id()), key: format!("key-{n}"), fingerprint: format!("body-{n}") },
+        claim: ClaimKey { scope: format!("{}:orders", caller.key_id()), key: format!("key-{n}"), fingerprint: format!("body-{n}"), owner: String::new() },
         draft,
         caller,
         placement_hold: Duration::seconds(PLACEMENT_HOLD_SECONDS),
@@ -616,6 +644,9 @@ fn run(seed: u64) -> Result<(), String> {
         let cart = if rng.chance(30) { open_cart(&world, &mut rng, n) } else { None };
         attempts.push(attempt(&world, &mut rng, n, cart));
         tasks.push(Task::Place(n));
+        if rng.chance(25) {
+            tasks.push(Task::Retry(n));
+        }
     }
     for _ in 0..1 + rng.below(3) {
         tasks.push(Task::Move);
@@ -647,6 +678,9 @@ fn run(seed: u64) -> Result<(), String> {
     world.observe();
 
     // Invariants.
+    if let Some((slot, ids)) = world.d1.borrow().written.iter().find(|(_, ids)| ids.len() > 1) {
+        return Err(format!("one Idempotency-Key, several orders: {slot:?} wrote {ids:?}"));
+    }
     if let Some((seq, (id, effect))) = world.d1.borrow().owed.iter().next() {
         return Err(format!("still owed after the sweeper: #{seq} of {id}: {effect:?}"));
     }
@@ -731,11 +765,23 @@ fn check_commitments(world: &World) -> Result<(), String> {
 
 fn flow<'a>(world: &'a World, task: &Task, attempts: &'a RefCell<Vec<Attempt>>, outcomes: &'a RefCell<HashMap<usize, Result<(), PlacementError>>>) -> Flow<'a> {
     match *task {
+        Task::Retry(n) => Box::pin(async move {
+            // A new request: its own order id and claim owner, the same key and body.
+            let mut request = attempts.borrow()[n].request.clone();
+            request.order_id = OrderId::parse(&format!("{}_again", request.order_id)).expect("valid id");
+            request.claim.owner = world.new_owner();
+            match place(world, request).await {
+                Err(PlacementError::Settle(e @ SettleError::Refused { .. })) => Err(format!("retry of placement {n}: {e}")),
+                _ => Ok(()),
+            }
+        }),
         Task::Place(n) => Box::pin(async move {
             let request = {
                 let mut attempts = attempts.borrow_mut();
                 attempts[n].freed_at_start = world.freed.borrow().clone();
-                attempts[n].request.clone()
+                let mut request = attempts[n].request.clone();
+                request.claim.owner = world.new_owner();
+                request
             };
             let outcome = place(world, request).await;
             match outcome {

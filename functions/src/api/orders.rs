@@ -31,7 +31,7 @@ pub async fn place(req: &mut Request, env: &Env, caller: &Principal) -> ApiResul
         order_id: OrderId::parse(&new_id("ord")).map_err(|_| Problem::internal())?,
         draft,
         caller: caller.clone(),
-        claim: ClaimKey { scope: format!("{}:orders", caller.key_id()), key, fingerprint },
+        claim: ClaimKey { scope: format!("{}:orders", caller.key_id()), key, fingerprint, owner: new_id("claim") },
         placement_hold: Duration::seconds(config::placement_hold_seconds(env)),
         tariff: config::delivery_tariff(env)?,
     };

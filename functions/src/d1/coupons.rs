@@ -39,12 +39,14 @@ pub async fn put(db: &D1Database, coupon: &Coupon, now: &str) -> ApiResult<bool>
     .await
 }
 
-/// The statements that redeem a coupon for an order; the CHECK fails the whole batch
+/// The statements that redeem a coupon for an order, once the order is written in the
+/// same batch (they change nothing when it was not); the CHECK fails the whole batch
 /// when the coupon is used up.
 pub fn redeem(db: &D1Database, code: &CouponCode, order_id: &str, now: &str) -> ApiResult<Vec<D1PreparedStatement>> {
     Ok(vec![
-        db.prepare("UPDATE coupons SET redeemed = redeemed + 1 WHERE code = ?1").bind(&[code.as_str().into()])?,
-        db.prepare("INSERT INTO coupon_redemptions (code, order_id, redeemed_at) VALUES (?1, ?2, ?3)")
+        db.prepare("UPDATE coupons SET redeemed = redeemed + 1 WHERE code = ?1 AND EXISTS (SELECT 1 FROM orders WHERE id = ?2)")
+            .bind(&[code.as_str().into(), order_id.into()])?,
+        db.prepare("INSERT INTO coupon_redemptions (code, order_id, redeemed_at) SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?2)")
             .bind(&[code.as_str().into(), order_id.into(), now.into()])?,
     ])
 }

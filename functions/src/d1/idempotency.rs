@@ -31,14 +31,15 @@ struct Record {
     created_at: String,
 }
 
-pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, now: &str) -> ApiResult<Result<Claim, ClaimRefused>> {
+/// Claims `key` for `owner` (a token unique to this attempt).
+pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, owner: &str, now: &str) -> ApiResult<Result<Claim, ClaimRefused>> {
     for _ in 0..WAIT_ROUNDS {
         let inserted = db
             .prepare(
-                "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)
+                "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at, owner) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)
                  ON CONFLICT(scope, key) DO NOTHING RETURNING key",
             )
-            .bind(&[scope.into(), key.into(), fingerprint.into(), now.into()])?
+            .bind(&[scope.into(), key.into(), fingerprint.into(), now.into(), owner.into()])?
             .first::<serde_json::Value>(None)
             .await?;
         if inserted.is_some() {
@@ -56,7 +57,7 @@ pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, n
         if record.state == "done" {
             return Ok(Ok(Claim::Replay { body: record.response.unwrap_or_default() }));
         }
-        if is_stale(&record.created_at, now) && take_over(db, scope, key, &record.created_at, now).await? {
+        if is_stale(&record.created_at, now) && take_over(db, scope, key, &record.created_at, owner, now).await? {
             return Ok(Ok(Claim::Owned));
         }
         Delay::from(WAIT_STEP).await;
@@ -72,27 +73,35 @@ fn is_stale(claimed_at: &str, now: &str) -> bool {
     }
 }
 
-/// Takes over a stale claim, unless another retry just did.
-async fn take_over(db: &D1Database, scope: &str, key: &str, claimed_at: &str, now: &str) -> ApiResult<bool> {
+/// Takes over a stale claim, unless another retry just did: from now on only `owner`'s
+/// order can be written under this key.
+async fn take_over(db: &D1Database, scope: &str, key: &str, claimed_at: &str, owner: &str, now: &str) -> ApiResult<bool> {
     let result = db
-        .prepare("UPDATE idempotency_records SET created_at = ?4 WHERE scope = ?1 AND key = ?2 AND state = 'pending' AND created_at = ?3")
-        .bind(&[scope.into(), key.into(), claimed_at.into(), now.into()])?
+        .prepare("UPDATE idempotency_records SET created_at = ?4, owner = ?5 WHERE scope = ?1 AND key = ?2 AND state = 'pending' AND created_at = ?3")
+        .bind(&[scope.into(), key.into(), claimed_at.into(), now.into(), owner.into()])?
         .run()
         .await?;
     Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
 }
 
-/// The statement that records the answer; run it in the same batch as the call's writes.
-pub fn finish(db: &D1Database, scope: &str, key: &str, status: u16, body: &str) -> ApiResult<D1PreparedStatement> {
-    Ok(db
-        .prepare("UPDATE idempotency_records SET state = 'done', status = ?3, response = ?4 WHERE scope = ?1 AND key = ?2")
-        .bind(&[scope.into(), key.into(), status.into(), body.into()])?)
+/// The condition under which a claimed call's writes happen: `owner` still holds the
+/// pending claim (bind `scope`, `key`, `owner` as ?S, ?K, ?O of the caller's statement).
+pub fn still_owned(s: usize, k: usize, o: usize) -> String {
+    format!("EXISTS (SELECT 1 FROM idempotency_records WHERE scope = ?{s} AND key = ?{k} AND owner = ?{o} AND state = 'pending')")
 }
 
-/// Lets go of a claim after a refusal, so a corrected retry may run.
-pub async fn abandon(db: &D1Database, scope: &str, key: &str) -> ApiResult<()> {
-    db.prepare("DELETE FROM idempotency_records WHERE scope = ?1 AND key = ?2 AND state = 'pending'")
-        .bind(&[scope.into(), key.into()])?
+/// The statement that records the answer, if `owner` still holds the claim; run it in the
+/// same batch as the call's writes, after them.
+pub fn finish(db: &D1Database, scope: &str, key: &str, owner: &str, status: u16, body: &str) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare("UPDATE idempotency_records SET state = 'done', status = ?3, response = ?4 WHERE scope = ?1 AND key = ?2 AND owner = ?5 AND state = 'pending'")
+        .bind(&[scope.into(), key.into(), status.into(), body.into(), owner.into()])?)
+}
+
+/// Lets go of `owner`'s claim after a refusal, so a corrected retry may run.
+pub async fn abandon(db: &D1Database, scope: &str, key: &str, owner: &str) -> ApiResult<()> {
+    db.prepare("DELETE FROM idempotency_records WHERE scope = ?1 AND key = ?2 AND owner = ?3 AND state = 'pending'")
+        .bind(&[scope.into(), key.into(), owner.into()])?
         .run()
         .await?;
     Ok(())

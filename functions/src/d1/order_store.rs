@@ -74,7 +74,7 @@ impl D1OrderStore {
 impl OrderStore for D1OrderStore {
     async fn claim(&self, key: &ClaimKey) -> Result<Claim, PortError<ClaimRefused>> {
         let now = crate::http::now_rfc3339();
-        match idempotency::claim(&self.db, &key.scope, &key.key, &key.fingerprint, &now).await.or_unavailable()? {
+        match idempotency::claim(&self.db, &key.scope, &key.key, &key.fingerprint, &key.owner, &now).await.or_unavailable()? {
             Ok(idempotency::Claim::Owned) => Ok(Claim::Owned),
             Ok(idempotency::Claim::Replay { body }) => Ok(Claim::Replay(Box::new(serde_json::from_str(&body).or_unavailable()?))),
             Err(refused) => Err(PortError::Refused(refused)),
@@ -82,7 +82,7 @@ impl OrderStore for D1OrderStore {
     }
 
     async fn abandon(&self, key: &ClaimKey) -> Result<(), Unavailable> {
-        idempotency::abandon(&self.db, &key.scope, &key.key).await.or_unavailable()
+        idempotency::abandon(&self.db, &key.scope, &key.key, &key.owner).await.or_unavailable()
     }
 
     async fn products(&self, skus: &[Sku]) -> Result<Vec<Product>, Unavailable> {
@@ -110,14 +110,15 @@ impl OrderStore for D1OrderStore {
         let now = crate::http::now_rfc3339();
         let revision = new_id("rev");
         let body = serde_json::to_string(order).or_unavailable()?;
-        let mut batch = Vec::new();
+        // The order is written only while this placement owns its claim; everything else
+        // in the batch is written only with the order.
+        let mut batch = orders::insert(db, order, &revision, [&claim.scope, &claim.key, &claim.owner]).or_unavailable()?;
         if let Some(code) = &order.coupon_code {
             batch.extend(coupons::redeem(db, code, order.id.as_str(), &now).or_unavailable()?);
         }
-        batch.extend(orders::insert(db, order, &revision).or_unavailable()?);
         let first_effect = batch.len();
         batch.extend(orders::owe(db, &order.id, &revision, owed, &now).or_unavailable()?);
-        batch.push(idempotency::finish(db, &claim.scope, &claim.key, 201, &body).or_unavailable()?);
+        batch.push(idempotency::finish(db, &claim.scope, &claim.key, &claim.owner, 201, &body).or_unavailable()?);
         let results = match db.batch(batch).await {
             Ok(results) => results,
             // Re-read to classify: written after all, refused by a constraint, or failed.
@@ -128,6 +129,10 @@ impl OrderStore for D1OrderStore {
                 };
             }
         };
+        let written = results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) == 1;
+        if !written {
+            return Err(PortError::Refused(WriteRefused::ClaimLost));
+        }
         if self.fault == Some(Fault::AfterOrderWrite) {
             panic!("injected fault: placement died after writing the order");
         }

@@ -16,8 +16,9 @@ fn stamp(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// The statements that write a new order at `revision`; run them in one batch.
-pub fn insert(db: &D1Database, order: &Order, revision: &str) -> ApiResult<Vec<D1PreparedStatement>> {
+/// The statements that write a new order at `revision`, if the placement still owns its
+/// Idempotency-Key claim (`claim`: scope, key, owner); run them in one batch.
+pub fn insert(db: &D1Database, order: &Order, revision: &str, claim: [&str; 3]) -> ApiResult<Vec<D1PreparedStatement>> {
     let customer = order.customer_id.as_ref().map_or(JsValue::NULL, |c| c.as_str().into());
     let pickup = match &order.fulfilment {
         omniedge::sales::fulfilment::FulfilmentRequest::Pickup { location_id } => JsValue::from(location_id.as_str()),
@@ -26,8 +27,11 @@ pub fn insert(db: &D1Database, order: &Order, revision: &str) -> ApiResult<Vec<D
     let placed = stamp(&order.placed_at);
     let mut statements = vec![db
         .prepare(
-            "INSERT INTO orders (id, customer_id, cart_id, channel, status, pickup_location_id, body, created_at, updated_at, revision)
-             VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7, ?7, ?9)",
+            format!(
+                "INSERT INTO orders (id, customer_id, cart_id, channel, status, pickup_location_id, body, created_at, updated_at, revision)
+                 SELECT ?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7, ?7, ?9 WHERE {}",
+                super::idempotency::still_owned(10, 11, 12)
+            ),
         )
         .bind(&[
             order.id.as_str().into(),
@@ -39,10 +43,13 @@ pub fn insert(db: &D1Database, order: &Order, revision: &str) -> ApiResult<Vec<D
             placed.into(),
             order.cart_id.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()),
             revision.into(),
+            claim[0].into(),
+            claim[1].into(),
+            claim[2].into(),
         ])?];
     for location in order.locations() {
         statements.push(
-            db.prepare("INSERT INTO order_locations (order_id, location_id) VALUES (?1, ?2)")
+            db.prepare("INSERT INTO order_locations (order_id, location_id) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?1)")
                 .bind(&[order.id.as_str().into(), location.as_str().into()])?,
         );
     }
