@@ -142,6 +142,11 @@ impl Commitment {
 pub struct OrderRef(pub String);
 
 
+/// Units available at a location in a view (none where the SKU has no count).
+fn available_in(view: &[LocationLevel], at: &LocationId) -> u32 {
+    view.iter().find(|l| &l.location_id == at).map_or(0, |l| l.available)
+}
+
 /// What a ledger command answers: refused by the rules, or failed in storage (`E`).
 pub type Outcome<T, E> = Result<Result<T, StockError>, E>;
 
@@ -190,35 +195,21 @@ impl<R: LedgerRows> StockLedger<R> {
         Ok(self.rows.level(at)?.unwrap_or_default())
     }
 
-    /// Live holds per location: the kept totals less what lapsed and is not yet deleted.
-    fn live_held(&self, now: DateTime<Utc>) -> Result<BTreeMap<LocationId, u32>, R::Error> {
-        let mut held: BTreeMap<LocationId, u32> = self.rows.levels()?.into_iter().map(|(at, l)| (at, l.held)).collect();
-        for (at, units) in self.rows.lapsed_units(now)? {
-            if let Some(h) = held.get_mut(&at) {
-                *h = h.saturating_sub(units);
-            }
-        }
-        Ok(held)
-    }
-
-    fn live_held_at(&self, at: &LocationId, now: DateTime<Utc>) -> Result<u32, R::Error> {
-        Ok(self.live_held(now)?.get(at).copied().unwrap_or(0))
-    }
-
     /// Units that can be sold now at a location.
     pub fn available_at(&self, at: &LocationId, now: DateTime<Utc>) -> Result<u32, R::Error> {
-        Ok(self.level(at)?.on_hand.saturating_sub(self.live_held_at(at, now)?))
+        Ok(available_in(&self.view(now)?, at))
     }
 
-    /// Every location that ever had a count of this SKU, with what is held and available.
+    /// Every location that ever had a count of this SKU, with what is held and available:
+    /// the kept totals less the holds that lapsed and are not yet deleted.
     pub fn view(&self, now: DateTime<Utc>) -> Result<Vec<LocationLevel>, R::Error> {
-        let held = self.live_held(now)?;
+        let lapsed: BTreeMap<LocationId, u32> = self.rows.lapsed_units(now)?.into_iter().collect();
         Ok(self
             .rows
             .levels()?
             .into_iter()
             .map(|(at, level)| {
-                let held = held.get(&at).copied().unwrap_or(0);
+                let held = level.held.saturating_sub(lapsed.get(&at).copied().unwrap_or(0));
                 LocationLevel { location_id: at, on_hand: level.on_hand, held, available: level.on_hand.saturating_sub(held), committed: level.committed }
             })
             .collect())
@@ -256,7 +247,7 @@ impl<R: LedgerRows> StockLedger<R> {
         self.expire(now, EXPIRY_BATCH)?;
         let mut level = self.level(at)?;
         let before = level.on_hand;
-        let mut held = self.live_held_at(at, now)?;
+        let mut held = self.view(now)?.into_iter().find(|l| &l.location_id == at).map_or(0, |l| l.held);
         let after = match change {
             StockChange::Set(q) => q.get() as i64,
             StockChange::Delta(d) => before as i64 + d.get() as i64,
@@ -288,16 +279,14 @@ impl<R: LedgerRows> StockLedger<R> {
 
     /// Where `requested` (per location) is short for `reference` (its own holds count).
     fn shortages(&self, reference: &HoldRef, wanted: &BTreeMap<&LocationId, u32>, now: DateTime<Utc>) -> Result<Vec<Short>, R::Error> {
-        let own = self.holds_of(reference, now)?;
-        let mut short = Vec::new();
-        for (&at, &requested) in wanted {
-            let mine: u32 = own.iter().filter(|a| &a.location_id == at).map(|a| a.quantity.get()).sum();
-            let available = self.available_at(at, now)? + mine;
-            if requested > available {
-                short.push(Short { location_id: at.clone(), requested, available });
-            }
-        }
-        Ok(short)
+        let seen = self.view_for(reference, now)?;
+        Ok(wanted
+            .iter()
+            .filter_map(|(&at, &requested)| {
+                let available = available_in(&seen, at);
+                (requested > available).then(|| Short { location_id: at.clone(), requested, available })
+            })
+            .collect())
     }
 
     /// Sets aside units for `reference`, replacing whatever it held before. All or nothing:
@@ -341,12 +330,8 @@ impl<R: LedgerRows> StockLedger<R> {
         expires_at: DateTime<Utc>,
     ) -> Outcome<LocationId, R::Error> {
         self.expire(now, EXPIRY_BATCH)?;
-        let own = self.holds_of(reference, now)?;
-        let mut offers = Vec::with_capacity(eligible.len());
-        for at in eligible {
-            let mine: u32 = own.iter().filter(|a| &a.location_id == at).map(|a| a.quantity.get()).sum();
-            offers.push((at.clone(), self.available_at(at, now)? + mine));
-        }
+        let seen = self.view_for(reference, now)?;
+        let offers: Vec<(LocationId, u32)> = eligible.iter().map(|at| (at.clone(), available_in(&seen, at))).collect();
         let best = offers.iter().fold(None, |best: Option<&(LocationId, u32)>, offer| match best {
             Some((_, b)) if *b >= offer.1 => best,
             _ => Some(offer),
