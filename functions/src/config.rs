@@ -68,4 +68,4 @@ fn signing_key(env: &Env, name: &str) -> Result<Option<SigningKey>, Problem> {
 pub const PUBLIC_WRITES_PERIOD_SECONDS: u32 = 60;
 
 /// The window of the `HOLD_WRITES` rate limit in wrangler.toml (`simple.period`).
-pub const HOLD_WRITES_PERIOD_SECONDS: u32 = 60;
+pub const HOLD_WRITES_PERIOD_SECONDS: u32 = 10;

@@ -255,7 +255,7 @@ describe("abuse limits", () => {
       refused = answers.find((a) => a.status === 429);
       for (const a of answers) if (a.status !== 429) expectStatus(a, 200);
     }
-    assert.ok(refused, "refused within 700 holding calls a minute");
+    assert.ok(refused, "refused once a 10 s window sees more than 100 holding calls");
     expectProblem(refused, 429, "rate_limited");
     assert.ok(Number(refused.headers.get("retry-after")) > 0, "Retry-After");
     const { json: now } = await call("GET", `/v1/carts/${cart.id}`, { key: web });
