@@ -7,6 +7,9 @@ use crate::inventory::ledger::{HoldRef, StockChange};
 use crate::shared::quantity::{Delta, Quantity};
 use serde::{Deserialize, Serialize};
 
+/// Most released holds an adjustment record names.
+pub const MAX_LISTED_RELEASES: usize = 100;
+
 /// Why a count changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,7 +80,11 @@ pub struct AdjustmentRecord {
     pub note: Option<String>,
     pub on_hand_before: u32,
     pub on_hand_after: u32,
+    /// The newest holds a recount released, at most [`MAX_LISTED_RELEASES`] of them (a
+    /// record stays small however many carts a recount empties).
     pub released_holds: Vec<HoldRef>,
+    /// How many holds the recount released in all.
+    pub released_hold_count: u32,
     /// The API key that made the change.
     pub recorded_by: String,
     pub recorded_at: String,
@@ -126,6 +133,7 @@ mod tests {
             on_hand_before: 1,
             on_hand_after: 4,
             released_holds: vec![],
+            released_hold_count: 0,
             recorded_by: "key_1".into(),
             recorded_at: "2026-01-01T00:00:00Z".into(),
         };

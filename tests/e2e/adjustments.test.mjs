@@ -34,7 +34,7 @@ describe("set and delta", () => {
       { ...set.json.adjustment, id: undefined, recorded_at: undefined },
       {
         id: undefined, sku, location_id: store, kind: "set", quantity: 10, reason: "recount",
-        on_hand_before: 0, on_hand_after: 10, released_holds: [], recorded_by: "bootstrap-admin", recorded_at: undefined,
+        on_hand_before: 0, on_hand_after: 10, released_holds: [], released_hold_count: 0, recorded_by: "bootstrap-admin", recorded_at: undefined,
       },
     );
     assert.ok(Math.abs(Date.parse(set.json.adjustment.recorded_at) - Date.now()) < 60_000, "recorded just now");

@@ -52,6 +52,7 @@ test(`a SKU with ${HOLDS} live holds still sells: carts hold, orders commit, a r
   });
   expectStatus(recount, 201, JSON.stringify(recount.json));
   assert.equal(recount.json.adjustment.released_holds.length, 11);
+  assert.equal(recount.json.adjustment.released_hold_count, 11);
   assert.equal(recount.json.adjustment.released_holds[0], `cart:${cart.json.id}`, "the newest hold gives way first");
   assert.deepEqual([recount.json.stock.on_hand, recount.json.stock.held, recount.json.stock.available], [HOLDS - 10, HOLDS - 10, 0]);
 });

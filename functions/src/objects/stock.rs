@@ -6,7 +6,7 @@
 //! typed: the value, or a `StockRefusal`.
 
 use chrono::{DateTime, Utc};
-use omniedge::inventory::adjustment::{AdjustmentReason, AdjustmentRecord};
+use omniedge::inventory::adjustment::{AdjustmentReason, AdjustmentRecord, MAX_LISTED_RELEASES};
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
 use crate::objects::stock_rows::{self, SqlRows};
@@ -241,7 +241,8 @@ impl StockObject {
             note: cmd.note,
             on_hand_before: adjusted.on_hand_before,
             on_hand_after: adjusted.on_hand_after,
-            released_holds: adjusted.released_holds,
+            released_hold_count: adjusted.released_holds.len() as u32,
+            released_holds: adjusted.released_holds.into_iter().take(MAX_LISTED_RELEASES).collect(),
             recorded_by: cmd.recorded_by,
             recorded_at: cmd.recorded_at,
         };
