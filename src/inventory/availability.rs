@@ -1,5 +1,8 @@
 //! Where a SKU (or every variant of a style) can be had: joins the ledger's counts
 //! with the locations, filters by kind and pickup, and sorts by distance from a shopper.
+//! A lookup reads the SKU's ledger now (strong, the default) or accepts counts up to a
+//! stated age (`MaxStaleness`, for product and listing pages); every answer says when
+//! its counts were read.
 
 use crate::catalog::Product;
 use crate::shared::geo::{round_km, Position, RadiusKm};
@@ -7,8 +10,49 @@ use crate::shared::ids::{LocationId, Sku, StyleCode};
 use crate::locations::{Location, LocationKind};
 use crate::shared::money::Money;
 use crate::inventory::ledger::LocationLevel;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// How old a lookup's counts may be, written `1s` or `500ms`, at most a minute.
+/// Product and listing pages ask for it to be answered from a short-lived edge cache;
+/// without it a lookup reads the ledger itself, and checkout always re-checks stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+pub struct MaxStaleness {
+    millis: u32,
+}
+
+impl MaxStaleness {
+    pub const LONGEST_MS: u32 = 60_000;
+
+    /// Digits without leading zeros (or `0`) then `s` or `ms`, a minute at most.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        const SHAPE: &str = "must be a whole number of seconds or milliseconds, e.g. 1s or 500ms, at most 60s";
+        let (digits, unit_ms) = match text.strip_suffix("ms") {
+            Some(digits) => (digits, 1),
+            None => (text.strip_suffix('s').ok_or(SHAPE)?, 1000),
+        };
+        let well_formed = !digits.is_empty()
+            && digits.len() <= 5
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'));
+        let value: u32 = if well_formed { digits.parse().map_err(|_| SHAPE)? } else { return Err(SHAPE) };
+        let millis = value.checked_mul(unit_ms).filter(|ms| *ms <= Self::LONGEST_MS).ok_or(SHAPE)?;
+        Ok(MaxStaleness { millis })
+    }
+
+    pub fn millis(self) -> u32 {
+        self.millis
+    }
+}
+
+impl TryFrom<String> for MaxStaleness {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        MaxStaleness::parse(&text)
+    }
+}
 
 /// How a caller narrows a lookup.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -38,6 +82,9 @@ pub struct BatchLookup {
     pub kind: Option<LocationKind>,
     #[serde(default)]
     pub pickup: bool,
+    /// Counts up to this old are good enough (strong when absent).
+    #[serde(default)]
+    pub max_staleness: Option<MaxStaleness>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -49,8 +96,9 @@ pub enum InvalidLookup {
 }
 
 impl BatchLookup {
-    /// The distinct SKUs in the order first asked, and the query to apply to each.
-    pub fn into_parts(self) -> Result<(Vec<Sku>, StockQuery), InvalidLookup> {
+    /// The distinct SKUs in the order first asked, the query to apply to each, and how
+    /// fresh their counts must be.
+    pub fn into_parts(self) -> Result<(Vec<Sku>, StockQuery, Option<MaxStaleness>), InvalidLookup> {
         let mut skus = self.skus;
         let asked = skus.len();
         if asked == 0 || asked > MAX_BATCH {
@@ -59,7 +107,7 @@ impl BatchLookup {
         let mut seen = std::collections::HashSet::new();
         skus.retain(|s| seen.insert(s.clone()));
         let query = StockQuery::new(self.near, self.radius_km, self.kind, self.pickup)?;
-        Ok((skus, query))
+        Ok((skus, query, self.max_staleness))
     }
 }
 
@@ -104,10 +152,20 @@ pub struct SkuStock {
     pub locations: Vec<LocationStock>,
     /// Sums over the listed locations.
     pub total: StockTotals,
+    /// When the counts were read from the SKU's ledger.
+    pub read_at: DateTime<Utc>,
+}
+
+/// A SKU's ledger view as read at a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelsRead {
+    pub levels: Vec<LocationLevel>,
+    pub read_at: DateTime<Utc>,
 }
 
 /// Joins one SKU's ledger view with the locations and applies the query.
-pub fn sku_stock(sku: Sku, levels: &[LocationLevel], locations: &HashMap<LocationId, Location>, query: &StockQuery) -> SkuStock {
+pub fn sku_stock(sku: Sku, read: &LevelsRead, locations: &HashMap<LocationId, Location>, query: &StockQuery) -> SkuStock {
+    let levels = &read.levels;
     let mut listed: Vec<LocationStock> = levels
         .iter()
         .filter_map(|level| {
@@ -142,7 +200,7 @@ pub fn sku_stock(sku: Sku, levels: &[LocationLevel], locations: &HashMap<Locatio
         available: t.available + l.available,
         committed: t.committed + l.committed,
     });
-    SkuStock { sku, locations: listed, total }
+    SkuStock { sku, locations: listed, total, read_at: read.read_at }
 }
 
 /// One size/color variant of a style and where it is available.
@@ -155,6 +213,8 @@ pub struct VariantStock {
     pub available: u32,
     /// Locations with the variant available (nearest first when a position was given).
     pub locations: Vec<LocationStock>,
+    /// When the variant's counts were read from its ledger.
+    pub read_at: DateTime<Utc>,
 }
 
 /// Every variant of a style: the answer to "scan the box, which sizes are where?".
@@ -180,6 +240,7 @@ pub fn style_stock(scanned: Sku, style: StyleCode, variants: Vec<(Product, SkuSt
                 size: product.size,
                 price: product.price,
                 locations,
+                read_at: stock.read_at,
             }
         })
         .collect();
@@ -225,7 +286,7 @@ mod tests {
     fn level(id: &str, on_hand: u32, held: u32) -> LocationLevel {
         LocationLevel { location_id: LocationId::parse(id).unwrap(), on_hand, held, available: on_hand - held, committed: 0 }
     }
-    fn fixture() -> (Vec<LocationLevel>, HashMap<LocationId, Location>) {
+    fn fixture() -> (LevelsRead, HashMap<LocationId, Location>) {
         let locs = [
             location("far", LocationKind::Store, 52.50, true),
             location("near", LocationKind::Store, 52.37, true),
@@ -233,6 +294,7 @@ mod tests {
             location("empty", LocationKind::Store, 52.36, true),
         ];
         let levels = vec![level("empty", 2, 2), level("far", 3, 0), level("near", 1, 0), level("wh", 50, 5)];
+        let levels = LevelsRead { levels, read_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap() };
         (levels, locs.into_iter().map(|l| (l.id.clone(), l)).collect())
     }
 
@@ -242,6 +304,7 @@ mod tests {
         let s = sku_stock(Sku::parse("A").unwrap(), &levels, &locs, &StockQuery::default());
         assert_eq!(s.locations.len(), 4);
         assert_eq!(s.total, StockTotals { on_hand: 56, held: 7, available: 49, committed: 0 });
+        assert_eq!(s.read_at, levels.read_at, "the answer says when its counts were read");
     }
 
     #[test]
@@ -262,7 +325,8 @@ mod tests {
     fn batches_are_bounded_and_deduplicated() {
         let body = |skus: Vec<String>| serde_json::json!({ "skus": skus });
         let b: BatchLookup = serde_json::from_value(body(vec!["A".into(), "B".into(), "A".into()])).unwrap();
-        let (skus, _) = b.into_parts().unwrap();
+        let (skus, _, freshness) = b.into_parts().unwrap();
+        assert_eq!(freshness, None, "strong unless asked");
         assert_eq!(skus.len(), 2);
         let many: BatchLookup = serde_json::from_value(body((0..101).map(|i| format!("S{i}")).collect())).unwrap();
         assert_eq!(many.into_parts().unwrap_err(), InvalidLookup::BatchSize(101));
@@ -272,6 +336,21 @@ mod tests {
         assert!(none.into_parts().is_err());
         let radius: BatchLookup = serde_json::from_value(serde_json::json!({"skus":["A"],"radius_km":3})).unwrap();
         assert_eq!(radius.into_parts().unwrap_err(), InvalidLookup::RadiusWithoutNear);
+    }
+
+    #[test]
+    fn staleness_is_seconds_or_milliseconds_up_to_a_minute() {
+        assert_eq!(MaxStaleness::parse("1s").unwrap().millis(), 1000);
+        assert_eq!(MaxStaleness::parse("250ms").unwrap().millis(), 250);
+        assert_eq!(MaxStaleness::parse("0s").unwrap().millis(), 0);
+        assert_eq!(MaxStaleness::parse("60s").unwrap().millis(), 60_000);
+        assert_eq!(MaxStaleness::parse("60000ms").unwrap().millis(), 60_000);
+        for bad in ["", "s", "ms", "1", "61s", "60001ms", "01s", "1.5s", "-1s", "1 s", "1m", "99999999999s", "1S"] {
+            assert!(MaxStaleness::parse(bad).is_err(), "{bad:?} must be refused");
+        }
+        let body: BatchLookup = serde_json::from_value(serde_json::json!({"skus":["A"],"max_staleness":"2s"})).unwrap();
+        assert_eq!(body.into_parts().unwrap().2, Some(MaxStaleness::parse("2s").unwrap()));
+        assert!(serde_json::from_value::<BatchLookup>(serde_json::json!({"skus":["A"],"max_staleness":"2 s"})).is_err());
     }
 
     #[test]

@@ -203,6 +203,24 @@ describe("stock", () => {
     assert.deepEqual(await queryDisagreements("/v1/stock/{sku}", "near", values, (near) => `/v1/stock/${sku}?near=${near}`), []);
   });
 
+  test("max_staleness is whole seconds or milliseconds, at most a minute", async () => {
+    const sku = fresh("FRESH");
+    await product(sku);
+    const values = [
+      ["0s", true], ["1s", true], ["60s", true], ["0ms", true], ["999ms", true], ["60000ms", true], ["59999ms", true],
+      ["61s", false], ["60001ms", false], ["01s", false], ["00ms", false], ["1", false], ["1.0s", false], ["1 s", false],
+      ["1S", false], ["1m", false], ["ms", false], ["-1s", false], ["100000ms", false],
+    ];
+    const pathOf = (value) => `/v1/stock/${sku}?max_staleness=${value}`;
+    assert.deepEqual(await queryDisagreements("/v1/stock/{sku}", "max_staleness", values, pathOf), []);
+    const send = async (text) => ({ answer: await call("POST", "/v1/stock/lookup", { rawBody: text }) });
+    const cases = [
+      ["max_staleness", "1s", true], ["max_staleness", "250ms", true], ["max_staleness", "61s", false],
+      ["max_staleness", 1, false], ["max_staleness", null, false],
+    ];
+    assert.deepEqual(await disagreements("POST", "/v1/stock/lookup", { skus: [sku] }, cases, send), []);
+  });
+
   test("limit is an integer from 1 to 200, also written with a zero fraction", async () => {
     const { skus: [sku] } = await stockedStore(1);
     const values = [["200", true], ["200.0", true], ["1.000", true], ["201", false], ["0", false], ["1.5", false], ["ten", false]];

@@ -73,7 +73,9 @@ describe("one SKU", () => {
   test("a SKU without stock anywhere has no locations", async () => {
     const sku = fresh("SKU");
     await product(sku);
-    assert.deepEqual(await stockOf(sku), { sku, locations: [], total: ZERO });
+    const { read_at, ...counts } = await stockOf(sku);
+    assert.deepEqual(counts, { sku, locations: [], total: ZERO });
+    assert.ok(Math.abs(Date.parse(read_at) - Date.now()) < 60_000, `read just now, not ${read_at}`);
   });
 
   test("an unknown SKU is 404 sku_not_found, a malformed one 400 invalid_path", async () => {
@@ -160,7 +162,10 @@ describe("batch lookup", () => {
     assert.deepEqual(json.items.map((i) => i.sku), [...skus].reverse(), "duplicates collapsed, order kept");
     for (const i of [0, 7, 49]) {
       const item = json.items.find((x) => x.sku === skus[i]);
-      assert.deepEqual(item, await stockOf(skus[i]), `${skus[i]} as its single lookup`);
+      const { read_at: batchRead, ...counted } = item;
+      const { read_at: singleRead, ...single } = await stockOf(skus[i]);
+      assert.deepEqual(counted, single, `${skus[i]} as its single lookup`);
+      assert.ok(Date.parse(batchRead) <= Date.parse(singleRead), "each answer says when it read its counts");
       assert.equal(item.total.on_hand, i);
     }
   });
@@ -225,6 +230,85 @@ describe("batch lookup", () => {
     for (const [name, request, status, code] of cases) {
       expectProblem(await call("POST", "/v1/stock/lookup", request), status, code, name);
     }
+  });
+});
+
+describe("bounded-staleness lookups (max_staleness)", () => {
+  /** Asserts that `answer` read its counts no earlier than `max` ms before `asked`, and that `Age` says so. */
+  function withinBound(answer, reads, asked, maxMs) {
+    const age = Number(answer.headers.get("age"));
+    assert.ok(Number.isInteger(age) && age >= 0, `an Age header in whole seconds, got ${answer.headers.get("age")}`);
+    for (const readAt of reads) {
+      assert.ok(Date.parse(readAt) >= asked - maxMs - 5, `read at ${readAt}, asked at ${new Date(asked).toISOString()}, max ${maxMs} ms`);
+      assert.ok(age <= Math.ceil((Date.now() - Date.parse(readAt)) / 1000), "Age is not more than the counts' age");
+    }
+  }
+
+  test("a lookup that accepts stale counts is never older than it asked, says how old, and strong reads see every change at once", async () => {
+    const store = fresh("stale");
+    await location(store);
+    const sku = fresh("STALE");
+    await product(sku);
+    await stock(sku, store, 5);
+    const first = await call("GET", `/v1/stock/${sku}?max_staleness=30s`);
+    expectStatus(first, 200);
+    assert.equal(first.json.total.on_hand, 5);
+    await stock(sku, store, 9);
+    // A strong read (the default) always sees the change, and carries no Age.
+    const strong = await call("GET", `/v1/stock/${sku}`);
+    assert.equal(expectStatus(strong, 200).total.on_hand, 9);
+    assert.equal(strong.headers.get("age"), null);
+    // Within 30 s a bounded read may answer the earlier counts, but then it says it read them then.
+    const asked = Date.now();
+    const bounded = await call("GET", `/v1/stock/${sku}?max_staleness=30s`);
+    withinBound(bounded, [expectStatus(bounded, 200).read_at], asked, 30_000);
+    if (bounded.json.total.on_hand === 5) {
+      assert.equal(bounded.json.read_at, first.json.read_at, "old counts come with their old read_at");
+    } else {
+      assert.equal(bounded.json.total.on_hand, 9);
+    }
+    // Asked for counts no older than 0 ms: read now.
+    const askedNow = Date.now();
+    const fresh0 = await call("GET", `/v1/stock/${sku}?max_staleness=0ms`);
+    assert.equal(expectStatus(fresh0, 200).total.on_hand, 9);
+    withinBound(fresh0, [fresh0.json.read_at], askedNow, 0);
+    // Once its bound has passed, the cached counts are not used.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await stock(sku, store, 4);
+    const askedLater = Date.now();
+    const later = await call("GET", `/v1/stock/${sku}?max_staleness=1s`);
+    assert.equal(expectStatus(later, 200).total.on_hand, 4, "counts older than 1 s are read again");
+    withinBound(later, [later.json.read_at], askedLater, 1000);
+  });
+
+  test("batch and style lookups take it too, each SKU with its own read_at", async () => {
+    const store = fresh("stale");
+    await location(store);
+    const style = `ST-${uid()}`;
+    const skus = [`${style}-40`, `${style}-41`];
+    for (const [i, sku] of skus.entries()) {
+      await call("PUT", `/v1/products/${sku}`, { body: productDraft({ style, size: String(40 + i) }) });
+      await stock(sku, store, i + 1);
+    }
+    const asked = Date.now();
+    const batch = await call("POST", "/v1/stock/lookup", { body: { skus, max_staleness: "2s" } });
+    const items = expectStatus(batch, 200).items;
+    assert.deepEqual(items.map((i) => i.total.on_hand), [1, 2]);
+    withinBound(batch, items.map((i) => i.read_at), asked, 2000);
+    const grid = await call("GET", `/v1/stock/${skus[0]}/style?max_staleness=500ms`);
+    const variants = expectStatus(grid, 200).variants;
+    assert.deepEqual(variants.map((v) => v.available), [1, 2]);
+    withinBound(grid, variants.map((v) => v.read_at), asked, 2000);
+  });
+
+  test("max_staleness must be whole seconds or milliseconds up to a minute", async () => {
+    const sku = fresh("STALE");
+    await product(sku);
+    for (const bad of ["1", "61s", "1.5s", "01s", "60001ms", "1m", "-1s", ""]) {
+      expectProblem(await call("GET", `/v1/stock/${sku}?max_staleness=${encodeURIComponent(bad)}`), 400, "invalid_query", bad);
+    }
+    expectProblem(await call("POST", "/v1/stock/lookup", { body: { skus: [sku], max_staleness: "2 s" } }), 422, "invalid_body");
+    expectProblem(await call("POST", "/v1/stock/lookup", { body: { skus: [sku], max_staleness: 1 } }), 422, "invalid_body");
   });
 });
 

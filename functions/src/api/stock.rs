@@ -1,4 +1,5 @@
-//! Stock lookups (one SKU, a batch, a whole style) and adjustments from stock systems.
+//! Stock lookups (one SKU, a batch, a whole style), strong or with a bounded staleness,
+//! and adjustments from stock systems.
 
 use crate::d1;
 use crate::http::error::ApiResult;
@@ -10,7 +11,8 @@ use crate::objects::stock::{AdjustCommand, StockCommand};
 use futures_util::future::try_join_all;
 use omniedge::access::Principal;
 use omniedge::inventory::adjustment::AdjustmentRequest;
-use omniedge::inventory::availability::{sku_stock, style_stock, BatchLookup, StockQuery};
+use crate::objects::stock_views::{age_seconds, levels};
+use omniedge::inventory::availability::{sku_stock, style_stock, BatchLookup, MaxStaleness, StockQuery};
 use omniedge::shared::geo::{Position, RadiusKm};
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::locations::LocationKind;
@@ -33,25 +35,44 @@ fn stock_query(query: &Query) -> ApiResult<StockQuery> {
     StockQuery::new(near, radius, kind, pickup).map_err(|e| invalid_query(e.to_string()))
 }
 
-const LOOKUP_PARAMS: [&str; 4] = ["near", "radius_km", "kind", "pickup"];
+const LOOKUP_PARAMS: [&str; 5] = ["near", "radius_km", "kind", "pickup", "max_staleness"];
+
+/// Reads `max_staleness`: absent means a strong read.
+fn freshness(query: &Query) -> ApiResult<Option<MaxStaleness>> {
+    query.parse("max_staleness", MaxStaleness::parse)
+}
+
+/// A lookup's answer; one that accepted stale counts says in `Age` how old the oldest is.
+fn lookup_answer<'a, T: serde::Serialize>(
+    value: &T,
+    freshness: Option<MaxStaleness>,
+    read_at: impl IntoIterator<Item = &'a chrono::DateTime<chrono::Utc>>,
+) -> ApiResult<Response> {
+    let response = json(200, value)?;
+    if freshness.is_some() {
+        response.headers().set("age", &age_seconds(read_at).to_string())?;
+    }
+    Ok(response)
+}
 
 pub async fn lookup_one(sku: &str, req: &Request, env: &Env) -> ApiResult<Response> {
     let sku = path_id(sku, Sku::parse)?;
     let query = Query::of(req)?;
     query.only(&LOOKUP_PARAMS)?;
+    let fresh = freshness(&query)?;
     let query = stock_query(&query)?;
     let db = d1::database(env)?;
-    let stock = StockClient::for_sku(env, &sku)?;
     let known = async {
         d1::catalog::get_cached(&db, &sku).await?.ok_or_else(|| crate::http::error::ApiError(Problem::not_found("sku", sku.as_str())))
     };
-    let (_, locations, levels) = futures_util::try_join!(known, d1::locations::by_id(&db), stock.view())?;
-    json(200, &sku_stock(sku, &levels, &locations, &query))
+    let (_, locations, read) = futures_util::try_join!(known, d1::locations::by_id(&db), levels(env, &sku, fresh))?;
+    let stock = sku_stock(sku, &read, &locations, &query);
+    lookup_answer(&stock, fresh, [&stock.read_at])
 }
 
 pub async fn lookup_batch(req: &mut Request, env: &Env) -> ApiResult<Response> {
     let body: BatchLookup = json_body(req).await?;
-    let (skus, query) = body.into_parts().map_err(Problem::from)?;
+    let (skus, query, fresh) = body.into_parts().map_err(Problem::from)?;
     let db = d1::database(env)?;
     let (known, locations) = futures_util::try_join!(d1::catalog::many_cached(&db, &skus), d1::locations::by_id(&db))?;
     let unknown: Vec<&Sku> = skus.iter().filter(|s| !known.iter().any(|p| &p.sku == *s)).collect();
@@ -60,30 +81,32 @@ pub async fn lookup_batch(req: &mut Request, env: &Env) -> ApiResult<Response> {
             .with("unknown_skus", unknown)
             .into());
     }
-    let views = try_join_all(skus.iter().map(|sku| async move { StockClient::for_sku(env, sku)?.view().await })).await?;
-    let items: Vec<_> = skus.into_iter().zip(views).map(|(sku, levels)| sku_stock(sku, &levels, &locations, &query)).collect();
-    json(200, &serde_json::json!({ "items": items }))
+    let reads = try_join_all(skus.iter().map(|sku| levels(env, sku, fresh))).await?;
+    let items: Vec<_> = skus.into_iter().zip(reads).map(|(sku, read)| sku_stock(sku, &read, &locations, &query)).collect();
+    lookup_answer(&serde_json::json!({ "items": items }), fresh, items.iter().map(|i| &i.read_at))
 }
 
 pub async fn lookup_style(sku: &str, req: &Request, env: &Env) -> ApiResult<Response> {
     let scanned = path_id(sku, Sku::parse)?;
     let query = Query::of(req)?;
     query.only(&LOOKUP_PARAMS)?;
+    let fresh = freshness(&query)?;
     let query = stock_query(&query)?;
     let db = d1::database(env)?;
     let product = find(&db, &scanned).await?;
     let (variants, locations) =
         futures_util::try_join!(d1::catalog::list(&db, Some(&product.style)), d1::locations::by_id(&db))?;
-    let views = try_join_all(variants.iter().map(|p| async move { StockClient::for_sku(env, &p.sku)?.view().await })).await?;
+    let reads = try_join_all(variants.iter().map(|p| levels(env, &p.sku, fresh))).await?;
     let stocks = variants
         .into_iter()
-        .zip(views)
-        .map(|(p, levels)| {
-            let stock = sku_stock(p.sku.clone(), &levels, &locations, &query);
+        .zip(reads)
+        .map(|(p, read)| {
+            let stock = sku_stock(p.sku.clone(), &read, &locations, &query);
             (p, stock)
         })
         .collect();
-    json(200, &style_stock(scanned, product.style, stocks))
+    let style = style_stock(scanned, product.style, stocks);
+    lookup_answer(&style, fresh, style.variants.iter().map(|v| &v.read_at))
 }
 
 pub async fn adjust(sku: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {

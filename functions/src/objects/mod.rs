@@ -7,3 +7,4 @@ pub mod protocol;
 pub mod stock;
 pub mod stock_client;
 pub mod stock_rows;
+pub mod stock_views;
