@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub const CART_TOKEN_PREFIX: &str = "ct_";
 
 /// A token as presented in `X-Cart-Token` (or just minted).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CartToken(String);
 

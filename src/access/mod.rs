@@ -31,7 +31,8 @@ pub enum Principal {
 }
 
 /// The ways a call is refused for its caller.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "refused", rename_all = "snake_case")]
 pub enum AccessError {
     #[error("this call needs a back-office key")]
     AdminOnly,

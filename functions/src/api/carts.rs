@@ -9,26 +9,21 @@
 use crate::api::customers;
 use crate::config;
 use crate::d1;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::ApiResult;
 use crate::http::problem::Problem;
 use crate::http::{json, json_body, new_id, path_id};
 use crate::objects::cart::{CartCommand, CartRefusal};
 use crate::objects::cart_client::CartClient;
-use crate::objects::stock_client::{StockClient, StockObjects};
-use chrono::{Duration, Utc};
+use crate::objects::stock_client::StockClient;
+use chrono::Utc;
 use serde::Serialize;
-use futures_util::future::join_all;
 use omniedge::access::cart_token::CartToken;
 use omniedge::access::Principal;
 use omniedge::catalog::Product;
-use omniedge::inventory::ledger::{Allocation, Short, StockError};
-use omniedge::locations::Location;
 use omniedge::pricing::PricingError;
-use omniedge::sales::cart::{Cart, CartChange, CartDraft, CartError, CartLine, CartUpdate, CartView, LineQuantity};
+use omniedge::sales::cart::{Cart, CartChange, CartDraft, CartError, CartUpdate, CartView, LineQuantity};
 use omniedge::sales::origin::SalesOrigin;
-use omniedge::shared::ids::{CartId, LocationId, Sku};
-use omniedge::shared::quantity::PositiveQuantity;
-use omniedge::workflows::ports::StockPort;
+use omniedge::shared::ids::{CartId, Sku};
 use worker::{D1Database, Env, Request, Response};
 
 /// A new cart with its capability token, shown only in this answer.
@@ -79,7 +74,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Principal) -> ApiResu
     let cart = Cart::open(id.clone(), origin, draft, &token, hold_seconds, config::cart_limits(env), Utc::now());
     let cart = CartClient::for_cart(env, &id)?.send(CartCommand::Create { cart }).await?;
     d1::carts::index(&db, &cart).await?;
-    let catalog = catalog_of(&db, &cart, None).await?;
+    let catalog = d1::catalog::of_cart(&db, &cart, None).await?;
     let view = CartView::of(&cart, &catalog).map_err(Problem::from)?;
     json(201, &Created { cart: view, cart_token: token.as_str() })
 }
@@ -88,7 +83,7 @@ pub async fn get(id: &str, req: &Request, env: &Env, caller: &Principal) -> ApiR
     let id = path_id(id, CartId::parse)?;
     let cart = CartClient::for_cart(env, &id)?.send(CartCommand::Get).await?;
     admit(&cart, req, caller)?;
-    let catalog = catalog_of(&d1::database(env)?, &cart, None).await?;
+    let catalog = d1::catalog::of_cart(&d1::database(env)?, &cart, None).await?;
     respond(200, &cart, &catalog)
 }
 
@@ -101,121 +96,16 @@ pub async fn rotate_token(id: &str, req: &Request, env: &Env, caller: &Principal
     json(200, &Rotated { cart_id: &id, cart_token: token.as_str() })
 }
 
-/// Sets a line's quantity, holding its units. Activity refreshes the other lines' holds
-/// too, once they are past half their time (so a busy cart does not re-hold every line
-/// on every click).
+/// Sets a line's quantity, holding its units: one call to the cart's object, which
+/// admits the caller and holds the units itself (see `objects::cart`).
 pub async fn put_line(id: &str, sku: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let id = path_id(id, CartId::parse)?;
     let sku = path_id(sku, Sku::parse)?;
     let LineQuantity { quantity } = json_body(req).await?;
-    let carts = CartClient::for_cart(env, &id)?;
-    let db = d1::database(env)?;
-    let (cart, locations) = futures_util::try_join!(carts.send(CartCommand::Get), d1::locations::all(&db))?;
-    admit(&cart, req, caller)?;
-    let catalog = catalog_of(&db, &cart, Some(&sku)).await?;
-    if !catalog.iter().any(|p| p.sku == sku) {
-        return Err(Problem::not_found("sku", sku.as_str()).into());
-    }
-    // What the cart would refuse with the line as asked is refused before any unit is held.
-    let asked = CartChange::SetLines { lines: vec![CartLine::unheld(sku.clone(), quantity)] };
-    cart.clone().apply(asked, &catalog, Utc::now()).map_err(Problem::from)?;
-    let lines = hold_lines(env, &cart, sku, quantity, &locations).await?;
-    match send_change(&db, &carts, CartChange::SetLines { lines: lines.clone() }, catalog).await? {
-        Ok((saved, catalog)) => respond(200, &saved, &catalog),
-        Err(refusal) => {
-            let ordered = matches!(refusal, CartRefusal::Refused(CartError::Closed(_)));
-            put_back(env, &cart, &lines, ordered).await;
-            Err(Problem::from(refusal).into())
-        }
-    }
-}
-
-/// Holds the asked line's units and refreshes the holds of the cart's other lines that
-/// are past half their time. An older line whose stock is gone stays in the cart,
-/// unheld (checkout will say so); if the asked line cannot be held, the refreshed holds
-/// are put back as they were and the refusal answered.
-async fn hold_lines(env: &Env, cart: &Cart, sku: Sku, quantity: PositiveQuantity, locations: &[Location]) -> ApiResult<Vec<CartLine>> {
-    let eligible = cart.hold_locations(locations);
-    let refresh_before = Utc::now() + Duration::seconds(cart.hold_seconds as i64 / 2);
-    let stale: Vec<(Sku, PositiveQuantity)> = cart
-        .lines
-        .iter()
-        .filter(|l| l.sku != sku && cart.hold_seconds > 0 && l.hold_expires_at.is_none_or(|at| at < refresh_before))
-        .map(|l| (l.sku.clone(), l.quantity))
-        .collect();
-    let wanted = std::iter::once((sku, quantity)).chain(stale);
-    let outcomes = join_all(wanted.enumerate().map(|(i, (sku, quantity))| {
-        let eligible = &eligible;
-        async move {
-            match hold_line(env, cart, sku.clone(), quantity, eligible).await {
-                Err(_) if i > 0 => Ok(CartLine::unheld(sku, quantity)),
-                outcome => outcome,
-            }
-        }
-    }))
-    .await;
-    let (held, refused): (Vec<_>, Vec<_>) = outcomes.into_iter().partition(Result::is_ok);
-    let held: Vec<CartLine> = held.into_iter().flatten().collect();
-    match refused.into_iter().find_map(Result::err) {
-        Some(refusal) => {
-            put_back(env, cart, &held, false).await;
-            Err(refusal)
-        }
-        None => Ok(held),
-    }
-}
-
-/// Holds a line's units where most are available, or (holds disabled) checks they exist.
-async fn hold_line(env: &Env, cart: &Cart, sku: Sku, quantity: PositiveQuantity, eligible: &[LocationId]) -> ApiResult<CartLine> {
-    let stock = StockClient::for_sku(env, &sku)?;
-    if cart.hold_seconds == 0 {
-        let levels = stock.view_for(&cart.hold_ref()).await?;
-        let available: u32 = levels.iter().filter(|l| eligible.contains(&l.location_id)).map(|l| l.available).sum();
-        if available < quantity.get() {
-            let short = levels.into_iter().filter(|l| eligible.contains(&l.location_id)).map(|l| Short {
-                location_id: l.location_id,
-                requested: quantity.get(),
-                available: l.available,
-            });
-            return Err(Problem::from(StockError::Shortage { short: short.collect() }).with("sku", &sku).into());
-        }
-        return Ok(CartLine::unheld(sku, quantity));
-    }
-    let expires_at = Utc::now() + Duration::seconds(cart.hold_seconds as i64);
-    let held_at = stock
-        .hold_anywhere(&cart.hold_ref(), quantity, eligible.to_vec(), expires_at)
-        .await
-        .map_err(|e| ApiError(e.0.with("sku", &sku)))?;
-    Ok(CartLine { sku, quantity, held_at: Some(held_at), hold_expires_at: Some(expires_at) })
-}
-
-/// Puts back the holds this request took for `lines` after the change they were for
-/// was refused: a line the cart had holds what it held until when it held it (if that
-/// is still ahead); a new line, or any line of a cart that was ordered meanwhile, lets
-/// go. Best effort: a hold that cannot be put back lapses at its time.
-async fn put_back(env: &Env, before: &Cart, lines: &[CartLine], ordered: bool) {
-    let (stock, reference) = (StockObjects { env, fault: None }, before.hold_ref());
-    let now = Utc::now();
-    join_all(lines.iter().filter(|line| line.held_at.is_some()).map(|line| {
-        let (stock, reference) = (&stock, &reference);
-        let previous = before
-            .lines
-            .iter()
-            .find(|l| l.sku == line.sku && !ordered)
-            .and_then(|l| Some((Allocation { location_id: l.held_at.clone()?, quantity: l.quantity }, l.hold_expires_at?)))
-            .filter(|(_, expires_at)| *expires_at > now);
-        async move {
-            if let Some((allocation, expires_at)) = previous {
-                if stock.hold(&line.sku, reference, &[allocation], expires_at).await.is_ok() {
-                    return;
-                }
-            }
-            if let Err(e) = stock.release(&line.sku, reference).await {
-                worker::console_error!("could not let go of {reference:?} on {}: {e}", line.sku);
-            }
-        }
-    }))
-    .await;
+    let command = CartCommand::PutLine { sku, quantity, caller: caller.clone(), token: presented_token(req)? };
+    let cart = CartClient::for_cart(env, &id)?.send(command).await?;
+    let catalog = d1::catalog::of_cart(&d1::database(env)?, &cart, None).await?;
+    respond(200, &cart, &catalog)
 }
 
 pub async fn remove_line(id: &str, sku: &str, req: &Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
@@ -257,7 +147,7 @@ async fn read_and_change(
     let db = d1::database(env)?;
     let cart = carts.send(CartCommand::Get).await?;
     admit(&cart)?;
-    let catalog = catalog_of(&db, &cart, None).await?;
+    let catalog = d1::catalog::of_cart(&db, &cart, None).await?;
     send_change(&db, &carts, change, catalog).await?.map_err(|refusal| Problem::from(refusal).into())
 }
 
@@ -289,12 +179,6 @@ async fn send_change(
         }
         catalog.extend(found);
     }
-}
-
-/// The products of the cart's lines (and of `adding`), those that exist.
-async fn catalog_of(db: &D1Database, cart: &Cart, adding: Option<&Sku>) -> ApiResult<Vec<Product>> {
-    let skus: Vec<Sku> = cart.lines.iter().map(|l| l.sku.clone()).chain(adding.cloned()).collect();
-    d1::catalog::many_cached(db, &skus).await
 }
 
 /// The cart with each line priced from `catalog`, and its subtotal.

@@ -58,6 +58,12 @@ pub async fn many(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Product>> {
     documents(db, "SELECT body FROM products WHERE sku IN (SELECT value FROM json_each(?1))", &[json.into()]).await
 }
 
+/// The products of a cart's lines (and of `adding`), those that exist, from the cache.
+pub async fn of_cart(db: &D1Database, cart: &omniedge::sales::cart::Cart, adding: Option<&Sku>) -> ApiResult<Vec<Product>> {
+    let skus: Vec<Sku> = cart.lines.iter().map(|l| l.sku.clone()).chain(adding.cloned()).collect();
+    many_cached(db, &skus).await
+}
+
 /// The products for the given SKUs that exist, answered from the isolate cache where it
 /// can (for stock lookups and cart views; orders are priced from fresh reads).
 pub async fn many_cached(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Product>> {

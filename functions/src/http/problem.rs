@@ -172,6 +172,9 @@ impl From<CartRefusal> for Problem {
         match refusal {
             CartRefusal::NoSuchCart(id) => Problem::not_found("cart", id.as_str()),
             CartRefusal::Refused(e) => e.into(),
+            CartRefusal::Denied(e) => e.into(),
+            CartRefusal::UnknownSku(sku) => Problem::not_found("sku", sku.as_str()),
+            CartRefusal::Short { sku, refusal } => Problem::from(refusal).with("sku", &sku),
         }
     }
 }

@@ -2,14 +2,22 @@
 //! command is applied by the domain (`omniedge::sales::cart`) and saved in the same step, so
 //! a cart reached from two channels at once never loses a change or reopens. A shopper's
 //! change comes with the catalog of the cart's lines and is saved only if the cart still
-//! prices from it, so a refused change leaves the cart as it was. Refusals go back typed
-//! (`CartRefusal`); the worker maps them to problems in `http::problem`.
+//! prices from it, so a refused change leaves the cart as it was. Setting a line is one
+//! call: the object admits the caller and holds the units itself (`holds`). Refusals go
+//! back typed (`CartRefusal`); the worker maps them to problems in `http::problem`.
 
+mod holds;
+
+use crate::http::error::ApiResult;
 use crate::objects::protocol::reply;
 use chrono::Utc;
+use omniedge::access::cart_token::CartToken;
+use omniedge::access::{AccessError, Principal};
 use omniedge::catalog::Product;
+use omniedge::inventory::ledger::StockError;
 use omniedge::sales::cart::{Cart, CartChange, CartError};
-use omniedge::shared::ids::{CartId, OrderId};
+use omniedge::shared::ids::{CartId, OrderId, Sku};
+use omniedge::shared::quantity::PositiveQuantity;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Error, Request, Response, Result, SqlStorage, State};
 
@@ -21,6 +29,8 @@ pub enum CartCommand {
     /// A shopper's change, with the products of the cart's lines to price the result from.
     Change { change: CartChange, catalog: Vec<Product> },
     Close { order_id: OrderId },
+    /// A caller (with the cart token it presented) sets a line's quantity, holding its units.
+    PutLine { sku: Sku, quantity: PositiveQuantity, caller: Principal, token: Option<CartToken> },
 }
 
 /// Why a cart's object did not do what it was asked.
@@ -30,34 +40,42 @@ pub enum CartRefusal {
     NoSuchCart(CartId),
     /// The cart refused the command; nothing was saved.
     Refused(CartError),
+    /// The cart is not the caller's to change.
+    Denied(AccessError),
+    /// The line's SKU is not in the catalog.
+    UnknownSku(Sku),
+    /// The line's units could not be held.
+    Short { sku: Sku, refusal: StockError },
 }
 
 #[durable_object]
 pub struct CartObject {
     sql: SqlStorage,
+    env: Env,
     /// The cart id this object was addressed by.
     name: String,
 }
 
 impl DurableObject for CartObject {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         sql.exec("CREATE TABLE IF NOT EXISTS cart (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)", None)
             .expect("cart object schema");
-        Self { sql, name: state.id().name().unwrap_or_default() }
+        Self { sql, env, name: state.id().name().unwrap_or_default() }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let command: CartCommand = serde_json::from_slice(&req.bytes().await?)?;
-        reply(self.apply(command))
+        reply(self.apply(command).await.map_err(|e| Error::RustError(e.0.detail)))
     }
 }
 
 impl CartObject {
     /// The cart after the command, or why it was refused; storage failures are errors.
-    fn apply(&self, command: CartCommand) -> Result<std::result::Result<Cart, CartRefusal>> {
+    async fn apply(&self, command: CartCommand) -> ApiResult<std::result::Result<Cart, CartRefusal>> {
         let now = Utc::now();
         let changed = match (command, self.load()?) {
+            (CartCommand::PutLine { sku, quantity, caller, token }, _) => return self.put_line(sku, quantity, &caller, token.as_ref()).await,
             (CartCommand::Create { cart }, None) => Ok(cart),
             (_, None) => return Ok(Err(CartRefusal::NoSuchCart(self.cart_id()?))),
             (CartCommand::Create { .. } | CartCommand::Get, Some(cart)) => return Ok(Ok(cart)),

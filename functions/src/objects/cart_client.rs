@@ -48,7 +48,7 @@ impl CartPort for CartObjects<'_> {
         match self.ask(id, CartCommand::Get).await? {
             Ok(cart) => Ok(Some(cart)),
             Err(CartRefusal::NoSuchCart(_)) => Ok(None),
-            Err(CartRefusal::Refused(e)) => Err(Unavailable(format!("reading cart {id} was refused: {e}"))),
+            Err(refusal) => Err(Unavailable(format!("reading cart {id} was refused: {refusal:?}"))),
         }
     }
 
@@ -56,7 +56,7 @@ impl CartPort for CartObjects<'_> {
         match self.ask(id, CartCommand::Close { order_id: order.clone() }).await? {
             Ok(_) => Ok(()),
             Err(CartRefusal::Refused(e)) => Err(PortError::Refused(e)),
-            Err(CartRefusal::NoSuchCart(_)) => Err(PortError::Unavailable(Unavailable(format!("no cart {id} to close")))),
+            Err(refusal) => Err(PortError::Unavailable(Unavailable(format!("cart {id} not closed: {refusal:?}")))),
         }
     }
 }

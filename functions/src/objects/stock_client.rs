@@ -45,20 +45,6 @@ impl StockClient {
         self.call(&StockCommand::Adjust(command)).await
     }
 
-    pub async fn view_for(&self, reference: &HoldRef) -> ApiResult<Vec<LocationLevel>> {
-        self.call(&StockCommand::ViewFor { reference: reference.clone() }).await
-    }
-
-    pub async fn hold_anywhere(
-        &self,
-        reference: &HoldRef,
-        quantity: PositiveQuantity,
-        eligible: Vec<LocationId>,
-        expires_at: DateTime<Utc>,
-    ) -> ApiResult<LocationId> {
-        self.call(&StockCommand::HoldAnywhere { reference: reference.clone(), quantity, eligible, expires_at }).await
-    }
-
     pub async fn release(&self, reference: &HoldRef) -> ApiResult<u32> {
         self.call(&StockCommand::Release { reference: reference.clone() }).await
     }
@@ -88,6 +74,21 @@ impl StockObjects<'_> {
             Err(StockRefusal::Stock(refused)) => Err(PortError::Refused(refused)),
             Err(other) => Err(PortError::Unavailable(Unavailable(format!("stock object of {sku} refused: {other}")))),
         }
+    }
+}
+
+impl StockObjects<'_> {
+    /// Holds `quantity` units for `reference` where most are available among `eligible`
+    /// (a cart line); answers where.
+    pub async fn hold_anywhere(
+        &self,
+        sku: &Sku,
+        reference: &HoldRef,
+        quantity: PositiveQuantity,
+        eligible: Vec<LocationId>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<LocationId, PortError<StockError>> {
+        self.send(sku, StockCommand::HoldAnywhere { reference: reference.clone(), quantity, eligible, expires_at }).await
     }
 }
 
