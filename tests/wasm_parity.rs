@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, Utc};
-use omniedge::inventory::availability::{sku_stock, StockQuery};
+use omniedge::inventory::availability::{sku_stock, LevelsRead, StockQuery};
 use omniedge::shared::geo::Position;
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::locations::{Address, Location, LocationKind};
@@ -87,9 +87,11 @@ fn ledger_and_lookup_behave_the_same() {
     };
     let locations = HashMap::from([(s1.clone(), location)]);
     let query = StockQuery { near: Some(Position::new(52.3547, 4.8936).unwrap()), ..Default::default() };
-    let stock = sku_stock(Sku::parse("A").unwrap(), &in_memory(ledger.view(at(1))), &locations, &query);
+    let read = LevelsRead { levels: in_memory(ledger.view(at(1))), read_at: at(1) };
+    let stock = sku_stock(Sku::parse("A").unwrap(), &read, &locations, &query);
     let json = serde_json::to_value(&stock).unwrap();
     assert_eq!(json["locations"][0]["available"], 1);
     assert_eq!(json["locations"][0]["distance_km"], 1.724);
     assert_eq!(json["total"]["held"], 3);
+    assert_eq!(json["read_at"], serde_json::to_value(at(1)).unwrap());
 }

@@ -25,6 +25,7 @@ pub struct MaxStaleness {
 
 impl MaxStaleness {
     pub const LONGEST_MS: u32 = 60_000;
+    pub const ONE_SECOND: MaxStaleness = MaxStaleness { millis: 1000 };
 
     /// Digits without leading zeros (or `0`) then `s` or `ms`, a minute at most.
     pub fn parse(text: &str) -> Result<Self, &'static str> {

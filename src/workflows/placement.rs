@@ -3,11 +3,13 @@
 //! allocation in each SKU's stock, all lines or none; write the order with the effects
 //! it owes (commit, hand over at the till, close the cart) in one D1 write; settle them.
 //!
-//! When a hold is refused because another order took those units since they were read,
-//! the placement reads again and allocates again (a bounded number of times), so an
-//! order is never refused while units it could use are available. A pickup or an
-//! in-store sale, which can only come from its one location, holds there without
-//! reading first: one stock call per SKU fewer in the usual case. A placement that dies
+//! A placement allocates first from a guess: a pickup or an in-store sale, which can only
+//! come from its one location, assumes the units are there; a delivery allocates from
+//! recently read counts (a cache, plus the cart's own holds). The holds are the real
+//! check: when one is refused, or the guess cannot cover the basket, the placement reads
+//! every SKU now and allocates again (a bounded number of times), so an order is never
+//! refused while units it could use are available, and in the usual case it makes no
+//! separate availability read (one stock call per SKU fewer). A placement that dies
 //! before its write leaves only holds, which lapse; one that dies after it leaves an
 //! order whose effects its retry, its next read or move, or the sweeper settle.
 
@@ -156,29 +158,37 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
     let fulfilment = draft.fulfilment.clone().resolve(pos)?;
     draft.payment.check_fits(fulfilment.kind())?;
     let skus = basket.skus();
-    // A pickup or an in-store sale can only come from its one location: it holds there
-    // straight away, and reads availability only if that hold is refused.
-    let first_read = async {
+    let now = ports.now();
+    let guess = async {
         match fulfilment.location_id() {
             Some(at) => Ok(as_if_there(&basket.lines, at)),
-            None => availability(ports, &skus, &basket.hold).await,
+            None => recent_availability(ports, &basket, now).await,
         }
     };
-    let (inputs, first_read) = futures_util::try_join!(inputs(ports.orders(), &skus, draft.coupon_code.as_ref()), first_read)?;
+    let (inputs, guess) = futures_util::try_join!(inputs(ports.orders(), &skus, draft.coupon_code.as_ref()), guess)?;
     let contact = draft.contact.clone().or_else(|| basket.cart.as_ref().map(|c| c.contact.clone())).unwrap_or_default();
     let named = draft.customer_id.clone().or_else(|| basket.cart.as_ref().and_then(|c| c.customer_id.clone()));
     let customer_id = customer_for(ports.orders(), named, &contact).await?;
 
-    let now = ports.now();
     let catalog: HashMap<Sku, Product> = inputs.products.into_iter().map(|p| (p.sku.clone(), p)).collect();
     let price = |allocated: &[AllocatedLine]| {
         let distance = fulfilment.destination().and_then(|to| delivery_distance_km(allocated, &inputs.locations, &to));
         price_basket(&basket.lines, &catalog, inputs.coupon.as_ref(), fulfilment.kind(), distance, &tariff, now)
     };
-    let mut availability = first_read;
+    let mut availability = guess;
+    let mut read_now = false;
     let mut attempt = 1;
     let (allocated, (lines, totals)) = loop {
-        let allocated = allocate(&basket.lines, &availability, &inputs.locations, &fulfilment)?;
+        let allocated = match allocate(&basket.lines, &availability, &inputs.locations, &fulfilment) {
+            Ok(allocated) => allocated,
+            // A guess is never the reason for a refusal: read now and allocate again.
+            Err(AllocationError::Short { .. }) if !read_now => {
+                availability = availability_of(ports, &basket).await?;
+                read_now = true;
+                continue;
+            }
+            Err(refused) => return Err(refused.into()),
+        };
         let priced = price(&allocated)?;
         match reserve(ports, &basket, &allocated, now + placement_hold).await {
             Ok(()) => break (allocated, priced),
@@ -186,6 +196,7 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
                 // Another order took units since they were read: look again.
                 attempt += 1;
                 availability = availability_of(ports, &basket).await?;
+                read_now = true;
             }
             Err(Reservation::Short(short)) => return Err(AllocationError::Short { short }.into()),
             Err(Reservation::Failed(error)) => return Err(error),
@@ -278,6 +289,25 @@ async fn availability<P: Ports>(ports: &P, skus: &[Sku], hold: &HoldRef) -> Resu
         .zip(levels)
         .map(|(sku, levels)| (sku.clone(), levels.into_iter().map(|l| (l.location_id, l.available)).collect()))
         .collect())
+}
+
+/// Availability from recently read counts, with the basket's own live holds (a cart's)
+/// counted as its own: what a delivery allocates from first.
+async fn recent_availability<P: Ports>(ports: &P, basket: &Basket, now: DateTime<Utc>) -> Result<Availability, PlacementError> {
+    let skus = basket.skus();
+    let levels = try_join_all(skus.iter().map(|sku| ports.stock().recent_levels(sku))).await?;
+    let mut guess: Availability = skus
+        .into_iter()
+        .zip(levels)
+        .map(|(sku, levels)| (sku, levels.into_iter().map(|l| (l.location_id, l.available)).collect()))
+        .collect();
+    let own = basket.cart.iter().flat_map(|cart| &cart.lines).filter(|l| l.hold_expires_at.is_some_and(|until| until > now));
+    for line in own {
+        if let Some(at) = &line.held_at {
+            *guess.entry(line.sku.clone()).or_default().entry(at.clone()).or_default() += line.quantity.get();
+        }
+    }
+    Ok(guess)
 }
 
 /// Availability that assumes every line is there at `at`: what a single-location

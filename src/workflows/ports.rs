@@ -41,6 +41,9 @@ pub enum PortError<E> {
 pub trait StockPort {
     /// The SKU's counts at every location, as `hold` sees them: its own holds count as available.
     async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable>;
+    /// The SKU's counts as read recently (possibly a few seconds old, from a cache), with
+    /// every hold counted as held: a first guess to allocate from, which holds then check.
+    async fn recent_levels(&self, sku: &Sku) -> Result<Vec<LocationLevel>, Unavailable>;
     /// Holds exactly `allocations` for `hold` until `expires_at` (all or nothing).
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>>;
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable>;

@@ -135,6 +135,8 @@ struct World {
     /// location, as last seen; and what each location had available when last looked at.
     freed: RefCell<HashMap<(Sku, LocationId), u32>>,
     last_available: RefCell<HashMap<(Sku, LocationId), u32>>,
+    /// What `recent_levels` answers from: each SKU's counts when last read into it.
+    recent: RefCell<HashMap<Sku, Vec<LocationLevel>>>,
     /// The task being polled, and whether a port call crashed it.
     crashed: Cell<bool>,
     /// Print every port call (`SIMULATION_TRACE=1` with `SIMULATION_SEED`).
@@ -246,6 +248,28 @@ impl StockPort for World {
     async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable> {
         let now = self.now();
         self.call(|| format!("levels_for {sku} {hold:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.view_for(hold, now)))).await
+    }
+
+    /// Counts as last cached: half the time read now, else whatever was cached last,
+    /// however old (staler than the worker's cache ever is).
+    async fn recent_levels(&self, sku: &Sku) -> Result<Vec<LocationLevel>, Unavailable> {
+        let now = self.now();
+        let refresh = self.rng.borrow_mut().chance(50);
+        self.call(
+            || format!("recent_levels {sku} refresh={refresh}"),
+            || {
+                let cached = self.recent.borrow().get(sku).cloned();
+                match cached {
+                    Some(levels) if !refresh => levels,
+                    _ => {
+                        let levels = self.with_stock(sku, |s| in_memory(s.ledger.view(now)));
+                        self.recent.borrow_mut().insert(sku.clone(), levels.clone());
+                        levels
+                    }
+                }
+            },
+        )
+        .await
     }
 
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
@@ -535,6 +559,7 @@ fn world(rng: &mut Rng, fault_percent: u64) -> World {
         locations,
         freed: RefCell::new(HashMap::new()),
         last_available: RefCell::new(HashMap::new()),
+        recent: RefCell::new(HashMap::new()),
         crashed: Cell::new(false),
         trace: std::env::var("SIMULATION_TRACE").is_ok(),
         owners: Cell::new(0),

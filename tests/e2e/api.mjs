@@ -23,6 +23,25 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export const concurrently = (n, fn) => Promise.all(Array.from({ length: n }, (_, i) => fn(i)));
 
 /**
+ * Sends a request through `wrangler dev`'s proxy, sending it again when the proxy (not
+ * the worker) dropped it: a known fault of the local proxy chain, whose pooled
+ * connections sometimes close just as a request rides on them (cloudflare/workers-sdk
+ * issue 14641); it answers 503 "Your worker restarted mid-request" although the worker
+ * did not restart. Only requests that are safe to send twice are sent again: GET, HEAD,
+ * PUT and DELETE, and anything under an Idempotency-Key, as a real client would.
+ */
+export async function throughDevProxy(send, method, headers = {}) {
+  const again = ["GET", "HEAD", "PUT", "DELETE"].includes(method) || Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key");
+  for (let attempt = 1; ; attempt++) {
+    const response = await send();
+    if (!again || attempt === 3 || response.status !== 503 || response.headers.get("content-type")?.startsWith("application/")) return response;
+    const text = await response.clone().text();
+    if (!text.startsWith("Your worker restarted mid-request")) return response;
+    console.error(`# wrangler dev's proxy dropped ${method} (attempt ${attempt}); sending it again`);
+  }
+}
+
+/**
  * Sends a request and returns `{ status, headers, json }` after checking the answer
  * against the contract. `key: null` sends no Authorization header; `rawBody` sends a
  * string as is; `contentType: null` sends none.
@@ -32,7 +51,7 @@ export async function call(method, path, { body, rawBody, key = ADMIN, headers =
   if (key !== null) sent.authorization = `Bearer ${key}`;
   const payload = rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
   if (payload !== undefined && contentType) sent["content-type"] = contentType;
-  const response = await fetch(BASE + path, { method, headers: sent, body: payload });
+  const response = await throughDevProxy(() => fetch(BASE + path, { method, headers: sent, body: payload }), method, sent);
   const unrouted = response.status === 405 || (response.status === 404 && (await codeOf(response)) === "not_found");
   const json = unrouted ? await checkProblem(method, path, response) : await checkResponse(method, path, response);
   return { status: response.status, headers: response.headers, json };

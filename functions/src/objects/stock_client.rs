@@ -6,6 +6,8 @@ use crate::http::error::ApiResult;
 use crate::http::faults::Fault;
 use crate::objects::protocol::request;
 use crate::objects::stock::{AdjustCommand, AdjustReply, AdjustmentPage, StockCommand, StockRefusal};
+use crate::objects::stock_views;
+use omniedge::inventory::availability::MaxStaleness;
 use chrono::{DateTime, Utc};
 use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, StockError};
 use omniedge::shared::ids::{LocationId, Sku};
@@ -59,6 +61,9 @@ impl StockClient {
     }
 }
 
+/// How old the counts a placement first allocates from may be (its holds check them).
+const PLACEMENT_GUESS_STALENESS: MaxStaleness = MaxStaleness::ONE_SECOND;
+
 /// The workflows' stock port: one object per SKU, addressed by name.
 pub struct StockObjects<'a> {
     pub env: &'a Env,
@@ -103,6 +108,11 @@ fn answered<T>(outcome: Result<T, PortError<StockError>>) -> Result<T, Unavailab
 impl StockPort for StockObjects<'_> {
     async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable> {
         answered(self.send(sku, StockCommand::ViewFor { reference: hold.clone() }).await)
+    }
+
+    async fn recent_levels(&self, sku: &Sku) -> Result<Vec<LocationLevel>, Unavailable> {
+        let read = stock_views::levels(self.env, sku, Some(PLACEMENT_GUESS_STALENESS)).await;
+        read.map(|read| read.levels).map_err(|e| Unavailable(format!("stock object of {sku}: {}", e.0.detail)))
     }
 
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
