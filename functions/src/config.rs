@@ -24,6 +24,14 @@ pub fn cart_limits(env: &Env) -> omniedge::sales::cart::CartLimits {
     }
 }
 
+/// Shorter cart holds while a SKU is scarce (`SCARCE_HOLD_PERCENT` of on hand held,
+/// default 50, 0 turns it off; holds then last at most `SCARCE_HOLD_MINUTES`, default 3).
+pub fn scarce_holds(env: &Env) -> Option<omniedge::inventory::scarcity::ScarceHolds> {
+    let number = |name, default: u32| var(env, name).and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(default);
+    let percent = u8::try_from(number("SCARCE_HOLD_PERCENT", 50)).ok()?;
+    omniedge::inventory::scarcity::ScarceHolds::new(percent, number("SCARCE_HOLD_MINUTES", 3).saturating_mul(60))
+}
+
 /// How long units reserved by an order being placed stay held if the placement dies
 /// before committing them (`PLACEMENT_HOLD_SECONDS`, default 120).
 pub fn placement_hold_seconds(env: &Env) -> i64 {

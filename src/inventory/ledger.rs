@@ -21,6 +21,7 @@ use crate::shared::quantity::{Delta, PositiveQuantity, Quantity, MAX_UNITS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use crate::inventory::rows::LedgerRows;
+use crate::inventory::scarcity::ScarceHolds;
 use std::collections::BTreeMap;
 
 #[cfg(test)]
@@ -346,6 +347,27 @@ impl<R: LedgerRows> StockLedger<R> {
         Ok(self.hold(reference, &[Allocation { location_id: at.clone(), quantity }], now, expires_at)?.map(|()| at))
     }
 
+    /// A cart line's hold: as `hold_anywhere`, lasting until `asked` or, while the SKU is
+    /// scarce at the eligible locations (`scarce`), less. Answers where and until when.
+    pub fn hold_for_cart(
+        &mut self,
+        reference: &HoldRef,
+        quantity: PositiveQuantity,
+        eligible: &[LocationId],
+        now: DateTime<Utc>,
+        asked: DateTime<Utc>,
+        scarce: Option<&ScarceHolds>,
+    ) -> Outcome<(LocationId, DateTime<Utc>), R::Error> {
+        let until = match scarce {
+            Some(rule) => {
+                self.expire(now, EXPIRY_BATCH)?;
+                rule.hold_until(&self.view(now)?, eligible, now, asked)
+            }
+            None => asked,
+        };
+        Ok(self.hold_anywhere(reference, quantity, eligible, now, until)?.map(|at| (at, until)))
+    }
+
     /// Commits `allocations` to a placed order: units move from on hand to committed.
     /// What `hold` holds is let go first, so its units count; a lapsed hold is
     /// re-acquired when the stock is still there; when it is not, the commit is refused
@@ -465,6 +487,17 @@ mod tests {
         }
         fn hold_anywhere(&mut self, r: &HoldRef, q: PositiveQuantity, eligible: &[LocationId], now: DateTime<Utc>, until: DateTime<Utc>) -> Result<LocationId, StockError> {
             in_memory(self.0.hold_anywhere(r, q, eligible, now, until))
+        }
+        fn hold_for_cart(
+            &mut self,
+            r: &HoldRef,
+            q: PositiveQuantity,
+            eligible: &[LocationId],
+            now: DateTime<Utc>,
+            asked: DateTime<Utc>,
+            scarce: Option<&ScarceHolds>,
+        ) -> Result<(LocationId, DateTime<Utc>), StockError> {
+            in_memory(self.0.hold_for_cart(r, q, eligible, now, asked, scarce))
         }
         fn release(&mut self, r: &HoldRef) -> u32 {
             in_memory(self.0.release(r))
@@ -643,6 +676,19 @@ mod tests {
         l.restock(&order("o1")).unwrap();
         assert_eq!(l.commit(&order("o1"), &cart("o1"), &[alloc("s1", 2)], at(0)), Commitment::Void, "a late commit takes nothing");
         assert_eq!(counts(&l, "s1"), (2, 0));
+    }
+
+    #[test]
+    fn a_cart_hold_is_shorter_while_the_sku_is_scarce() {
+        let mut l = L::default();
+        l.adjust(&loc("s1"), set(4), at(0)).unwrap();
+        let rule = ScarceHolds::new(50, 120).unwrap();
+        let (one, eligible) = (PositiveQuantity::ONE, [loc("s1")]);
+        assert_eq!(l.hold_for_cart(&cart("a"), one, &eligible, at(0), at(15), Some(&rule)).unwrap(), (loc("s1"), at(15)));
+        l.hold_for_cart(&cart("b"), one, &eligible, at(0), at(15), Some(&rule)).unwrap();
+        let (_, until) = l.hold_for_cart(&cart("c"), one, &eligible, at(0), at(15), Some(&rule)).unwrap();
+        assert_eq!(until, at(2), "2 of 4 held: the third hold lasts 2 minutes");
+        assert_eq!(l.hold_for_cart(&cart("d"), one, &eligible, at(0), at(15), None).unwrap(), (loc("s1"), at(15)), "no rule, as asked");
     }
 
     #[test]

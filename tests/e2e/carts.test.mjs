@@ -128,6 +128,26 @@ describe("cart lines", () => {
     assert.deepEqual(read.lines, view.lines, "reading the cart shows the same holds");
   });
 
+  test("while carts hold half of a SKU's units, new holds last 3 minutes instead of 15 (SCARCE_HOLD_*)", async () => {
+    const { loc, sku } = await world({ locations: { shop: {} }, products: { shoe: {} }, stock: { shoe: { shop: 4 } } });
+    const holdFor = async () => {
+      const { json: cart } = await newCart({ channel: "web" });
+      const asked = Date.now();
+      const { json: view } = await setLine(cart.id, sku.shoe, 1);
+      return { cart, seconds: (Date.parse(view.lines[0].hold_expires_at) - asked) / 1000 };
+    };
+    const first = await holdFor();
+    const second = await holdFor();
+    for (const { seconds } of [first, second]) assert.ok(seconds > 890 && seconds < 960, `under half held: 15 minutes, got ${seconds}s`);
+    const third = await holdFor();
+    assert.ok(third.seconds > 170 && third.seconds < 240, `half held: 3 minutes, got ${third.seconds}s`);
+    assert.deepEqual(await counts(sku.shoe, loc.shop), { on_hand: 4, held: 3, available: 1, committed: 0 });
+    // Once carts let go, holds are long again.
+    for (const { cart } of [first, second]) assert.equal((await call("DELETE", `/v1/carts/${cart.id}/lines/${sku.shoe}`)).status, 200);
+    const fourth = await holdFor();
+    assert.ok(fourth.seconds > 890, `a quarter held: 15 minutes again, got ${fourth.seconds}s`);
+  });
+
   test("holds lapse by themselves", async () => {
     const { loc, sku } = await world({ locations: { shop: {} }, products: { shoe: {} }, stock: { shoe: { shop: 4 } } });
     const { json: cart } = await newCart({ channel: "web", hold_seconds: 2 });

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use omniedge::inventory::adjustment::{AdjustmentReason, AdjustmentRecord, MAX_LISTED_RELEASES};
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
+use omniedge::inventory::scarcity::ScarceHolds;
 use crate::objects::stock_rows::{self, SqlRows};
 use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, Outcome, StockChange, StockError, StockLedger, EXPIRY_BATCH};
 use serde::{Deserialize, Serialize};
@@ -27,8 +28,15 @@ pub enum StockCommand {
     ListAdjustments { location_id: Option<LocationId>, limit: u32, before: Option<i64> },
     /// Counts as a reference sees them: what it holds itself counts as available.
     ViewFor { reference: HoldRef },
-    /// Holds a cart line wherever most is available among `eligible`.
-    HoldAnywhere { reference: HoldRef, quantity: PositiveQuantity, eligible: Vec<LocationId>, expires_at: DateTime<Utc> },
+    /// Holds a cart line wherever most is available among `eligible`, until `expires_at`
+    /// or sooner while the SKU is scarce (`scarce`); answers a `CartHold`.
+    HoldCartLine {
+        reference: HoldRef,
+        quantity: PositiveQuantity,
+        eligible: Vec<LocationId>,
+        expires_at: DateTime<Utc>,
+        scarce: Option<ScarceHolds>,
+    },
     /// Holds exactly these allocations (all or nothing).
     Hold { reference: HoldRef, allocations: Vec<Allocation>, expires_at: DateTime<Utc> },
     Release { reference: HoldRef },
@@ -40,6 +48,13 @@ pub enum StockCommand {
     /// Tests only: `count` holds of one unit at a location, under references
     /// `{prefix}{i}`, through the same ledger rules as every hold.
     BulkHold { prefix: String, location_id: LocationId, count: u32, expires_at: DateTime<Utc> },
+}
+
+/// Where a cart line's units are held, and until when.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CartHold {
+    pub location_id: LocationId,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Why the stock object refused a command; nothing changed.
@@ -144,8 +159,9 @@ impl DurableObject for StockObject {
                 reply(self.list_adjustments(location_id.as_ref(), limit, before).map(Ok::<_, StockRefusal>))
             }
             StockCommand::ViewFor { reference } => reply(ledger.view_for(&reference, now).map(Ok::<_, StockRefusal>)),
-            StockCommand::HoldAnywhere { reference, quantity, eligible, expires_at } => {
-                reply(refusable(ledger.hold_anywhere(&reference, quantity, &eligible, now, expires_at)))
+            StockCommand::HoldCartLine { reference, quantity, eligible, expires_at, scarce } => {
+                let held = ledger.hold_for_cart(&reference, quantity, &eligible, now, expires_at, scarce.as_ref());
+                reply(refusable(held.map(|outcome| outcome.map(|(location_id, expires_at)| CartHold { location_id, expires_at }))))
             }
             StockCommand::Hold { reference, allocations, expires_at } => reply(refusable(ledger.hold(&reference, &allocations, now, expires_at))),
             StockCommand::Release { reference } => reply(ledger.release(&reference).map(Ok::<_, StockRefusal>)),

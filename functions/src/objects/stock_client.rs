@@ -5,7 +5,8 @@
 use crate::http::error::ApiResult;
 use crate::http::faults::Fault;
 use crate::objects::protocol::request;
-use crate::objects::stock::{AdjustCommand, AdjustReply, AdjustmentPage, StockCommand, StockRefusal};
+use crate::objects::stock::{AdjustCommand, AdjustReply, AdjustmentPage, CartHold, StockCommand, StockRefusal};
+use omniedge::inventory::scarcity::ScarceHolds;
 use crate::objects::stock_views;
 use omniedge::inventory::availability::MaxStaleness;
 use chrono::{DateTime, Utc};
@@ -83,17 +84,18 @@ impl StockObjects<'_> {
 }
 
 impl StockObjects<'_> {
-    /// Holds `quantity` units for `reference` where most are available among `eligible`
-    /// (a cart line); answers where.
-    pub async fn hold_anywhere(
+    /// Holds a cart line's `quantity` for `reference` where most are available among
+    /// `eligible`, until `expires_at` or sooner while the SKU is scarce.
+    pub async fn hold_cart_line(
         &self,
         sku: &Sku,
         reference: &HoldRef,
         quantity: PositiveQuantity,
         eligible: Vec<LocationId>,
         expires_at: DateTime<Utc>,
-    ) -> Result<LocationId, PortError<StockError>> {
-        self.send(sku, StockCommand::HoldAnywhere { reference: reference.clone(), quantity, eligible, expires_at }).await
+        scarce: Option<ScarceHolds>,
+    ) -> Result<CartHold, PortError<StockError>> {
+        self.send(sku, StockCommand::HoldCartLine { reference: reference.clone(), quantity, eligible, expires_at, scarce }).await
     }
 }
 

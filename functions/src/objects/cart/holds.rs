@@ -6,6 +6,7 @@
 //! taken for a change the cart then refuses are put back as they were.
 
 use super::{CartObject, CartRefusal};
+use crate::config;
 use crate::d1;
 use crate::http::error::ApiResult;
 use crate::objects::stock_client::StockObjects;
@@ -14,6 +15,7 @@ use futures_util::future::join_all;
 use omniedge::access::cart_token::CartToken;
 use omniedge::access::Principal;
 use omniedge::inventory::ledger::{Allocation, Short, StockError};
+use omniedge::inventory::scarcity::ScarceHolds;
 use omniedge::locations::Location;
 use omniedge::pricing::PricingError;
 use omniedge::sales::cart::{Cart, CartChange, CartError, CartLine};
@@ -95,7 +97,8 @@ async fn hold_lines(env: &Env, cart: &Cart, sku: Sku, quantity: PositiveQuantity
         .collect();
     let wanted: Vec<(Sku, PositiveQuantity)> = std::iter::once((sku, quantity)).chain(stale).collect();
     let stock = StockObjects { env, fault: None };
-    let outcomes = join_all(wanted.iter().map(|(sku, quantity)| hold_line(&stock, cart, sku, *quantity, &eligible))).await;
+    let scarce = config::scarce_holds(env);
+    let outcomes = join_all(wanted.iter().map(|(sku, quantity)| hold_line(&stock, cart, sku, *quantity, &eligible, scarce))).await;
     let mut held = Vec::with_capacity(wanted.len());
     let mut failure = None;
     for (i, ((sku, quantity), outcome)) in wanted.into_iter().zip(outcomes).enumerate() {
@@ -115,13 +118,15 @@ async fn hold_lines(env: &Env, cart: &Cart, sku: Sku, quantity: PositiveQuantity
     }
 }
 
-/// Holds a line's units where most are available, or (holds disabled) checks they exist.
+/// Holds a line's units where most are available (for less long while the SKU is
+/// scarce), or (holds disabled) checks they exist.
 async fn hold_line(
     stock: &StockObjects<'_>,
     cart: &Cart,
     sku: &Sku,
     quantity: PositiveQuantity,
     eligible: &[LocationId],
+    scarce: Option<ScarceHolds>,
 ) -> Result<CartLine, PortError<StockError>> {
     if cart.hold_seconds == 0 {
         let levels = stock.levels_for(sku, &cart.hold_ref()).await?;
@@ -132,9 +137,9 @@ async fn hold_line(
         }
         return Ok(CartLine::unheld(sku.clone(), quantity));
     }
-    let expires_at = Utc::now() + Duration::seconds(cart.hold_seconds as i64);
-    let held_at = stock.hold_anywhere(sku, &cart.hold_ref(), quantity, eligible.to_vec(), expires_at).await?;
-    Ok(CartLine { sku: sku.clone(), quantity, held_at: Some(held_at), hold_expires_at: Some(expires_at) })
+    let asked = Utc::now() + Duration::seconds(cart.hold_seconds as i64);
+    let held = stock.hold_cart_line(sku, &cart.hold_ref(), quantity, eligible.to_vec(), asked, scarce).await?;
+    Ok(CartLine { sku: sku.clone(), quantity, held_at: Some(held.location_id), hold_expires_at: Some(held.expires_at) })
 }
 
 /// Puts back the holds this request took for `lines` after the change they were for
