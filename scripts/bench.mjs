@@ -17,6 +17,7 @@
 //   BENCH_SECONDS                 measured seconds per scenario, default 8
 //   BENCH_CONCURRENCY             concurrent closed-loop workers, default 8
 //   BENCH_WARMUP_SECONDS          unmeasured warm-up per scenario, default 1
+//   BENCH_ONLY                    comma-separated scenarios to run (with trivial and floor)
 //   BENCH_SKIP_BUNDLE=1           skip the bundle-size step
 //   BENCH_BUNDLE_TIMEOUT_SECONDS  limit for `wrangler deploy --dry-run` (it runs the custom
 //                                 build, which may rebuild the worker), default 900
@@ -702,7 +703,9 @@ async function main() {
   const results = [];
   let aborted = null;
   try {
+    const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim()).filter(Boolean);
     for (const scenario of SCENARIOS) {
+      if (only && !["trivial", "floor", ...only].includes(scenario.name)) continue;
       if (scenario.available && !(await scenario.available(ctx))) {
         log(`${scenario.name}: skipped (the server does not serve the test hooks; see OMNIEDGE_TEST_HOOKS in the README)`);
         continue;
