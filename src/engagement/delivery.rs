@@ -4,7 +4,36 @@
 //! honours `Retry-After`, up to the attempts the deployment allows; or failed for
 //! good with its cause (413 and any other 4xx).
 
+use crate::shared::ids::CartId;
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What the reminder queue carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReminderMessage {
+    /// A cart's alarm found the step due: decide it (and log the decision).
+    StepDue { cart_id: CartId, step: u32 },
+    /// A step decided `send`, its delivery key recorded: send it.
+    Deliver { cart_id: CartId, step: u32 },
+}
+
+/// What a cart owes once a step was decided `send` (recorded in `owed_effects` with
+/// the delivery key, in one D1 batch): handing the delivery to the queue. Applying it
+/// twice is harmless, since a delivery is sent only from its `queued` or `retrying` state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CartEffect {
+    DeliverReminder { cart_id: CartId, step: u32 },
+}
+
+impl CartEffect {
+    pub fn message(&self) -> ReminderMessage {
+        match self {
+            CartEffect::DeliverReminder { cart_id, step } => ReminderMessage::Deliver { cart_id: cart_id.clone(), step: *step },
+        }
+    }
+}
 
 /// The answer to one send, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +100,31 @@ impl RetryPolicy {
     }
 }
 
+/// One outcome for several devices: delivered to any, else retry if any may still take
+/// it (waiting as long as the most patient asked), else gone if all are, else failed.
+pub fn combine(outcomes: Vec<SendOutcome>) -> SendOutcome {
+    if outcomes.iter().any(|o| matches!(o, SendOutcome::Delivered)) {
+        return SendOutcome::Delivered;
+    }
+    let mut temporary = outcomes.iter().filter_map(|o| match o {
+        SendOutcome::Temporary { cause, retry_after } => Some((cause, retry_after)),
+        _ => None,
+    });
+    if let Some((cause, first_wait)) = temporary.next() {
+        let retry_after = temporary.fold(*first_wait, |wait, (_, other)| wait.max(*other));
+        return SendOutcome::Temporary { cause: cause.clone(), retry_after };
+    }
+    let failed = outcomes.iter().find_map(|o| match o {
+        SendOutcome::Failed { cause } => Some(cause.clone()),
+        _ => None,
+    });
+    match (failed, outcomes.first()) {
+        (Some(cause), _) => SendOutcome::Failed { cause },
+        (None, Some(gone)) => gone.clone(),
+        (None, None) => SendOutcome::Failed { cause: "no device".into() },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +157,15 @@ mod tests {
         assert_eq!(policy.next_wait(2, Some(Duration::seconds(600))), Some(Duration::seconds(600)));
         assert_eq!(policy.next_wait(1, Some(Duration::days(3))), Some(Duration::seconds(MAX_RETRY_DELAY)));
         assert_eq!(policy.next_wait(5, None), None);
+    }
+
+    #[test]
+    fn devices_combine_without_sending_twice() {
+        let temporary = |s: i64| SendOutcome::Temporary { cause: "answered 429".into(), retry_after: Some(Duration::seconds(s)) };
+        let failed = SendOutcome::Failed { cause: "answered 400".into() };
+        assert_eq!(combine(vec![SendOutcome::Gone { status: 410 }, SendOutcome::Delivered, temporary(5)]), SendOutcome::Delivered);
+        assert_eq!(combine(vec![temporary(5), failed.clone(), temporary(9)]), temporary(9));
+        assert_eq!(combine(vec![SendOutcome::Gone { status: 410 }, failed.clone()]), failed);
+        assert_eq!(combine(vec![SendOutcome::Gone { status: 404 }]), SendOutcome::Gone { status: 404 });
     }
 }

@@ -5,6 +5,7 @@
 //! prices from it, so a refused change leaves the cart as it was. Refusals go back typed
 //! (`CartRefusal`); the worker maps them to problems in `http::problem`.
 
+use crate::objects::cart_reminders::ReminderSchedule;
 use crate::objects::protocol::reply;
 use chrono::Utc;
 use omniedge::catalog::Product;
@@ -37,19 +38,31 @@ pub struct CartObject {
     sql: SqlStorage,
     /// The cart id this object was addressed by.
     name: String,
+    /// Every change re-arms the cart's reminders; the alarm hands due steps to the queue.
+    reminders: ReminderSchedule,
 }
 
 impl DurableObject for CartObject {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         sql.exec("CREATE TABLE IF NOT EXISTS cart (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)", None)
             .expect("cart object schema");
-        Self { sql, name: state.id().name().unwrap_or_default() }
+        Self { sql, name: state.id().name().unwrap_or_default(), reminders: ReminderSchedule::new(&state, env) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let command: CartCommand = serde_json::from_slice(&req.bytes().await?)?;
-        reply(self.apply(command))
+        let changes = !matches!(command, CartCommand::Get);
+        let outcome = self.apply(command);
+        if let (true, Ok(Ok(cart))) = (changes, &outcome) {
+            self.reminders.arm(cart).await?;
+        }
+        reply(outcome)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.reminders.fire(self.load()?).await?;
+        Response::ok("")
     }
 }
 
