@@ -40,12 +40,12 @@ pub struct ConsentRecord {
     pub recorded_at: String,
 }
 
-/// Records a consent given or withdrawn on a cart and, when it has one, its customer.
-pub async fn record_consent(db: &D1Database, cart: &CartId, customer: Option<&CustomerId>, draft: ConsentDraft, source: ConsentSource) -> ApiResult<ConsentRecord> {
+/// Records a consent given or withdrawn on a cart and/or a customer (at least one).
+pub async fn record_consent(db: &D1Database, cart: Option<&CartId>, customer: Option<&CustomerId>, draft: ConsentDraft, source: ConsentSource) -> ApiResult<ConsentRecord> {
     let record = ConsentRecord {
         id: crate::http::new_id("consent"),
         customer_id: customer.map(|c| c.as_str().to_owned()),
-        cart_id: Some(cart.as_str().to_owned()),
+        cart_id: cart.map(|c| c.as_str().to_owned()),
         channel: draft.channel.as_str().to_owned(),
         granted: draft.granted,
         source: source.as_str().to_owned(),
@@ -55,7 +55,7 @@ pub async fn record_consent(db: &D1Database, cart: &CartId, customer: Option<&Cu
         .bind(&[
             record.id.as_str().into(),
             opt(record.customer_id.as_deref()),
-            cart.as_str().into(),
+            opt(record.cart_id.as_deref()),
             record.channel.as_str().into(),
             u32::from(record.granted).into(),
             record.source.as_str().into(),
