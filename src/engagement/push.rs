@@ -52,7 +52,7 @@ pub enum InvalidPushSubscription {
     P256dh,
     #[error("keys.auth must be the base64url 16-byte auth secret of the subscription")]
     Auth,
-    #[error("device is 1 to 100 printable characters")]
+    #[error("device is 1 to 100 printable characters, not only whitespace")]
     Device,
 }
 
@@ -139,7 +139,7 @@ impl SubscriptionDraft {
         if decoded(&keys.auth).is_none_or(|a| a.len() != 16) {
             return Err(InvalidPushSubscription::Auth);
         }
-        let device_ok = |d: &String| (1..=100).contains(&d.chars().count()) && !d.chars().any(char::is_control);
+        let device_ok = |d: &String| (1..=100).contains(&d.chars().count()) && !d.chars().any(char::is_control) && !d.trim().is_empty();
         if self.device.as_ref().is_some_and(|d| !device_ok(d)) {
             return Err(InvalidPushSubscription::Device);
         }

@@ -14,7 +14,7 @@ use crate::d1::reminders::LogEntry;
 use crate::http::error::ApiResult;
 use crate::http::faults;
 use crate::http::problem::Problem;
-use crate::http::{json, json_body, no_content, path_id, query_count, Query};
+use crate::http::{body_bytes, json, json_body, no_content, parse_json, path_id, query_count, Query};
 use crate::jobs::reminders::push::VapidKey;
 use crate::objects::cart::CartCommand;
 use crate::objects::cart_client::CartClient;
@@ -41,6 +41,20 @@ pub fn vapid_public_key(env: &Env) -> ApiResult<Response> {
     json(200, &serde_json::json!({ "public_key": key.public_key() }))
 }
 
+/// Browsers write `"expirationTime": null` in `PushSubscription.toJSON()`: that one
+/// null is read as absent (requests elsewhere may not hold null).
+fn browser_json(bytes: Vec<u8>) -> Vec<u8> {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return bytes };
+    let subscription = value.get_mut("subscription").and_then(|s| s.as_object_mut());
+    match subscription {
+        Some(s) if s.get("expirationTime").is_some_and(serde_json::Value::is_null) => {
+            s.remove("expirationTime");
+            serde_json::to_vec(&value).unwrap_or(bytes)
+        }
+        _ => bytes,
+    }
+}
+
 /// The cart at `id`, if the caller may reach it.
 async fn reachable_cart(id: &str, req: &Request, env: &Env, caller: &Principal) -> ApiResult<Cart> {
     let id = path_id(id, CartId::parse)?;
@@ -50,7 +64,7 @@ async fn reachable_cart(id: &str, req: &Request, env: &Env, caller: &Principal) 
 }
 
 pub async fn register_subscription(id: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
-    let draft: SubscriptionDraft = json_body(req).await?;
+    let draft: SubscriptionDraft = parse_json(&browser_json(body_bytes(req).await?))?;
     let cart = reachable_cart(id, req, env, caller).await?;
     let subscription = draft.parse(config::push_transport(env)).map_err(Problem::from)?;
     let db = d1::database(env)?;
