@@ -57,7 +57,7 @@ async function until(what, check, ms = 20000) {
     if (value) return value;
     await sleep(250);
   }
-  assert.fail(`timed out waiting for ${what}`);
+  assert.fail(`timed out waiting for ${typeof what === "function" ? what() : what}`);
 }
 
 describe("the storefront's service worker and subscribe snippet in Chromium", () => {
@@ -119,20 +119,30 @@ describe("the storefront's service worker and subscribe snippet in Chromium", ()
     // Deliver exactly that payload to the service worker.
     const cdp = await browser.newCDPSession(page);
     const registrations = [];
+    const versions = [];
     cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations: r }) => registrations.push(...r));
+    cdp.on("ServiceWorker.workerVersionUpdated", ({ versions: v }) => versions.push(...v));
     await cdp.send("ServiceWorker.enable");
     const registration = await until("the registration", () => registrations.find((r) => r.scopeURL === `${SHOP}/` && !r.isDeleted));
+    await until("a running, activated service worker", () =>
+      versions.some((v) => v.registrationId === registration.registrationId && v.runningStatus === "running" && v.status === "activated"),
+    );
+    // Playwright attaches to the running service worker here (delivering to a worker it has
+    // not attached to was seen to show nothing in this headless Chromium).
+    const [worker] = browser.serviceWorkers();
+    assert.equal(await worker.evaluate(() => self.registration.scope), `${SHOP}/`);
+    const swErrors = [];
+    cdp.on("ServiceWorker.workerErrorReported", ({ errorMessage }) => swErrors.push(errorMessage.errorMessage));
     await cdp.send("ServiceWorker.deliverPushMessage", { origin: SHOP, registrationId: registration.registrationId, data: JSON.stringify(reminder) });
-    const shown = await until("the notification", () =>
-      page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data?.url }))).then((n) => n.length && n),
+    await until("the shown report", async () => (await logOf(cart.id)).counts.shown === 1);
+    const shown = await until(
+      () => `the notification (service worker errors: ${JSON.stringify(swErrors)}; versions: ${JSON.stringify(versions.slice(-1))})`,
+      () => worker.evaluate(async () => (await self.registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data?.url }))).then((n) => n.length && n),
     );
     assert.deepEqual(shown, [{ title: reminder.title, body: reminder.body, tag: reminder.tag, url: reminder.url }]);
     assert.match(shown[0].body, /Shoe .* is waiting in your cart\. Complete your order →$/);
-    await until("the shown report", async () => (await logOf(cart.id)).counts.shown === 1);
 
     // A click in the service worker takes the shop's tab through the tracked link to the cart.
-    const [worker] = browser.serviceWorkers();
-    assert.ok(worker, "the service worker is running");
     await worker.evaluate(async () => {
       const [notification] = await self.registration.getNotifications();
       self.dispatchEvent(new NotificationEvent("notificationclick", { notification }));
