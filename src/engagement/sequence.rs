@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(ReminderSequence::parse("push20m"), Err(InvalidSequence::Step("push20m".into())));
         assert_eq!(ReminderSequence::parse("push@0m"), Err(InvalidSequence::Step("push@0m".into())));
         assert_eq!(ReminderSequence::parse("push@31d"), Err(InvalidSequence::TooLate("push@31d".into())));
-        assert_eq!(ReminderSequence::parse(&vec!["push@1m"; 11].join(",")), Err(InvalidSequence::TooManySteps));
+        assert_eq!(ReminderSequence::parse(&["push@1m"; 11].join(",")), Err(InvalidSequence::TooManySteps));
         assert_eq!(ReminderSequence::parse("email@1h,email@1d").unwrap().steps().len(), 2, "a second email a day later");
     }
 }

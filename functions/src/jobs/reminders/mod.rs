@@ -184,7 +184,7 @@ async fn deliver(env: &Env, settings: &ReminderSettings, cart_id: &CartId, step:
     let Some(sending) = d1::reminders::take_for_sending(&db, cart_id, step, Duration::minutes(STALE_SENDING_MINUTES)).await? else {
         return Ok(Next::Ack);
     };
-    let channel = ReminderChannel::parse(&sending.channel).ok_or_else(|| Problem::internal())?;
+    let channel = ReminderChannel::parse(&sending.channel).ok_or_else(Problem::internal)?;
     let cart = read_cart(env, cart_id).await?;
     let result = match (cart_state(cart.as_ref()), cart) {
         (CartState::Waiting, Some(cart)) => send(env, settings, &cart, step, channel, sending.address.as_deref()).await?,
