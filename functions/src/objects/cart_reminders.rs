@@ -1,21 +1,30 @@
-//! A cart's reminder schedule, kept by its Durable Object. Every change re-arms the
-//! object's alarm for the first step of the sequence after the change; when the alarm
-//! fires, each step due since the cart's last change that was not yet handed on goes to
-//! the reminder queue (`StepDue`, where it is decided and logged) and the alarm is set
-//! for the next step. A failed queue send fails the alarm, which the runtime retries;
-//! a step handed on twice is decided once (its delivery key in D1).
+//! A cart's reminder schedule, kept by its Durable Object. A change to a cart with lines
+//! makes sure an alarm is set (once per quiet spell: the object remembers that one is
+//! pending, so a busy cart pays nothing per click); the alarm fires at the earliest
+//! possible due time, and, when the cart changed meanwhile, simply moves itself to the
+//! first step after the last change. Each step due since the cart's last change that was
+//! not yet handed on goes to the reminder queue (`StepDue`, where it is decided and
+//! logged) and the alarm is set for the next step. A failed queue send fails the alarm,
+//! which the runtime retries; a step handed on twice is decided once (its delivery key
+//! in D1).
 
 use crate::config;
 use chrono::{DateTime, SecondsFormat, Utc};
 use omniedge::engagement::delivery::ReminderMessage;
+use omniedge::engagement::sequence::ReminderSequence;
 use omniedge::sales::cart::{Cart, CartStatus};
 use serde::Deserialize;
+use std::cell::Cell;
 use worker::{Env, Result, SqlStorage, State, Storage};
 
 pub struct ReminderSchedule {
     storage: Storage,
     sql: SqlStorage,
     env: Env,
+    /// The deployment's sequence, read once per object instance (None: off or malformed).
+    sequence: Option<ReminderSequence>,
+    /// Whether an alarm is known to be pending (None: not known since the object started).
+    armed: Cell<Option<bool>>,
 }
 
 fn quiet_key(at: DateTime<Utc>) -> String {
@@ -32,30 +41,32 @@ impl ReminderSchedule {
         // Which steps were handed on for which quiet spell (the cart's last change).
         sql.exec("CREATE TABLE IF NOT EXISTS reminder_steps (quiet_since TEXT NOT NULL, step INTEGER NOT NULL, PRIMARY KEY (quiet_since, step))", None)
             .expect("cart reminder schedule schema");
-        ReminderSchedule { storage: state.storage(), sql, env }
+        let sequence = config::reminder_sequence(&env).unwrap_or_else(|e| {
+            worker::console_error!("reminders not armed: {e}");
+            None
+        });
+        ReminderSchedule { storage: state.storage(), sql, env, sequence, armed: Cell::new(None) }
     }
 
-    /// After a change: the alarm is set for the first step after it, or cleared when the
-    /// cart has nothing to remind of (empty, ordered) or reminders are off.
+    /// After a change: a cart with lines gets an alarm unless one is pending. An emptied
+    /// or ordered cart keeps whatever is set: the alarm then finds nothing to remind of.
     pub async fn arm(&self, cart: &Cart) -> Result<()> {
-        let sequence = match config::reminder_sequence(&self.env) {
-            Ok(Some(sequence)) if waiting(cart) => sequence,
-            Ok(_) => return self.storage.delete_alarm().await,
-            Err(e) => {
-                worker::console_error!("reminders not armed: {e}");
-                return Ok(());
-            }
-        };
-        self.sql.exec("DELETE FROM reminder_steps WHERE quiet_since <> ?", vec![quiet_key(cart.updated_at).into()])?;
-        match sequence.next_due(cart.updated_at, cart.updated_at) {
-            Some(at) => self.storage.set_alarm(at).await,
-            None => Ok(()),
+        let Some(sequence) = &self.sequence else { return Ok(()) };
+        if !waiting(cart) || self.armed.get() == Some(true) {
+            return Ok(());
         }
+        if let Some(at) = sequence.next_due(cart.updated_at, cart.updated_at) {
+            self.storage.set_alarm(at).await?;
+            self.armed.set(Some(true));
+        }
+        Ok(())
     }
 
-    /// The alarm: hands every due step not yet handed on to the queue, then sets the alarm for the next.
+    /// The alarm: hands every due step not yet handed on to the queue, then sets the
+    /// alarm for the next step after the cart's last change.
     pub async fn fire(&self, cart: Option<Cart>) -> Result<()> {
-        let (Some(cart), Ok(Some(sequence))) = (cart, config::reminder_sequence(&self.env)) else {
+        self.armed.set(Some(false));
+        let (Some(cart), Some(sequence)) = (cart, &self.sequence) else {
             return Ok(());
         };
         if !waiting(&cart) {
@@ -63,6 +74,7 @@ impl ReminderSchedule {
         }
         let now = Utc::now();
         let quiet = quiet_key(cart.updated_at);
+        self.sql.exec("DELETE FROM reminder_steps WHERE quiet_since <> ?", vec![quiet.clone().into()])?;
         let queue = self.env.queue("REMINDERS")?;
         for step in sequence.due(cart.updated_at, now) {
             if self.handed_on(&quiet, step.number)? {
@@ -73,6 +85,7 @@ impl ReminderSchedule {
         }
         if let Some(at) = sequence.next_due(cart.updated_at, now) {
             self.storage.set_alarm(at).await?;
+            self.armed.set(Some(true));
         }
         Ok(())
     }
