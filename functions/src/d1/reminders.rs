@@ -311,11 +311,20 @@ pub struct Sending {
     pub attempts: u32,
 }
 
-/// Takes a queued or retrying delivery for sending (one taker wins). None when it was
-/// sent, failed, or is being sent by another consumer; a delivery left `sending` for
-/// longer than `stale` (its sender died mid-send: whether it went is unknown) ends as
-/// failed rather than being sent twice.
-pub async fn take_for_sending(db: &D1Database, cart: &CartId, step: u32, stale: chrono::Duration) -> ApiResult<Option<Sending>> {
+/// What taking a delivery for sending found.
+pub enum Taken {
+    /// This consumer sends it now.
+    Mine(Sending),
+    /// Another attempt is sending it (or died doing so, less than `stale` ago): look again later.
+    InFlight,
+    /// Sent or failed already (a duplicate message), or just ended as failed because an
+    /// attempt stopped mid-send longer than `stale` ago: whether it went is unknown, and it
+    /// is not sent twice.
+    Settled,
+}
+
+/// Takes a queued or retrying delivery for sending (one taker wins).
+pub async fn take_for_sending(db: &D1Database, cart: &CartId, step: u32, stale: chrono::Duration) -> ApiResult<Taken> {
     let now = Utc::now();
     let taken: Option<Sending> = db
         .prepare(
@@ -325,21 +334,32 @@ pub async fn take_for_sending(db: &D1Database, cart: &CartId, step: u32, stale: 
         .bind(&[cart.as_str().into(), step.into(), stamp(now).into()])?
         .first(None)
         .await?;
-    if taken.is_none() {
-        let cause = "the previous attempt stopped mid-send; not sent again (at most once)";
-        let stuck: Option<Sending> = db
-            .prepare(
-                "UPDATE reminder_deliveries SET state = 'failed', cause = ?4, updated_at = ?3
-                 WHERE cart_id = ?1 AND step = ?2 AND state = 'sending' AND updated_at < ?5 RETURNING channel, address, attempts",
-            )
-            .bind(&[cart.as_str().into(), step.into(), stamp(now).into(), cause.into(), stamp(now - stale).into()])?
-            .first(None)
-            .await?;
-        if let Some(stuck) = stuck.and_then(|s| ReminderChannel::parse(&s.channel)) {
-            log(db, cart, step, stuck, "failed", Some(cause)).await?;
-        }
+    if let Some(taken) = taken {
+        return Ok(Taken::Mine(taken));
     }
-    Ok(taken)
+    let cause = "the previous attempt stopped mid-send; not sent again (at most once)";
+    let stuck: Option<Sending> = db
+        .prepare(
+            "UPDATE reminder_deliveries SET state = 'failed', cause = ?4, updated_at = ?3
+             WHERE cart_id = ?1 AND step = ?2 AND state = 'sending' AND updated_at < ?5 RETURNING channel, address, attempts",
+        )
+        .bind(&[cart.as_str().into(), step.into(), stamp(now).into(), cause.into(), stamp(now - stale).into()])?
+        .first(None)
+        .await?;
+    if let Some(channel) = stuck.and_then(|s| ReminderChannel::parse(&s.channel)) {
+        log(db, cart, step, channel, "failed", Some(cause)).await?;
+        return Ok(Taken::Settled);
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        state: String,
+    }
+    let row: Option<Row> = db
+        .prepare("SELECT state FROM reminder_deliveries WHERE cart_id = ?1 AND step = ?2")
+        .bind(&[cart.as_str().into(), step.into()])?
+        .first(None)
+        .await?;
+    Ok(if row.is_some_and(|r| r.state == "sending") { Taken::InFlight } else { Taken::Settled })
 }
 
 /// Ends (or pauses, `retrying`) a delivery after an attempt, and logs it.

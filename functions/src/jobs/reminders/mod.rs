@@ -5,14 +5,16 @@
 //! sending (one taker, from `queued` or `retrying` only, so a second alarm or a
 //! redelivered message never sends twice), render it from the cart as it is now, send
 //! it, and end it as `sent`, `failed` with its cause, or `retrying` (the message comes
-//! back after the backoff).
+//! back after the backoff). A message that finds its delivery being sent looks again
+//! later; one left `sending` by an attempt that died ends as `failed` (at most once,
+//! never silently lost).
 
 mod email;
 pub mod push;
 
 use crate::config::{self, ReminderSettings};
 use crate::d1;
-use crate::d1::reminders::{Claimed, Delivery, StoredSubscription};
+use crate::d1::reminders::{Claimed, Delivery, StoredSubscription, Taken};
 use crate::http::error::ApiResult;
 use crate::http::problem::Problem;
 use crate::objects::cart::{CartCommand, CartRefusal};
@@ -181,14 +183,18 @@ pub async fn settle_cart(env: &Env, cart_id: &CartId) -> ApiResult<()> {
 
 async fn deliver(env: &Env, settings: &ReminderSettings, cart_id: &CartId, step: u32) -> ApiResult<Next> {
     let db = d1::database(env)?;
-    let Some(sending) = d1::reminders::take_for_sending(&db, cart_id, step, Duration::minutes(STALE_SENDING_MINUTES)).await? else {
-        return Ok(Next::Ack);
+    let stale = Duration::minutes(STALE_SENDING_MINUTES);
+    let sending = match d1::reminders::take_for_sending(&db, cart_id, step, stale).await? {
+        Taken::Mine(sending) => sending,
+        // Look again once the other attempt has either finished or counts as interrupted.
+        Taken::InFlight => return Ok(Next::RetryIn((stale.num_seconds() + 60) as u32)),
+        Taken::Settled => return Ok(Next::Ack),
     };
     let channel = ReminderChannel::parse(&sending.channel).ok_or_else(Problem::internal)?;
-    let cart = read_cart(env, cart_id).await?;
-    let result = match (cart_state(cart.as_ref()), cart) {
-        (CartState::Waiting, Some(cart)) => send(env, settings, &cart, step, channel, sending.address.as_deref()).await?,
-        (state, _) => SendOutcome::Failed { cause: format!("not sent: the cart is {state:?} at send time").to_lowercase() },
+    let result = match attempt(env, settings, cart_id, step, channel, sending.address.as_deref()).await {
+        Ok(result) => result,
+        // D1 or the cart's object did not answer: a temporary failure like any other.
+        Err(e) => SendOutcome::Temporary { cause: e.0.detail, retry_after: None },
     };
     let finish = |state: &'static str, cause: Option<String>| async move { d1::reminders::finish(&db, cart_id, step, channel, state, cause.as_deref()).await };
     match result {
@@ -199,6 +205,15 @@ async fn deliver(env: &Env, settings: &ReminderSettings, cart_id: &CartId, step:
             Some(wait) => finish("retrying", Some(cause)).await.map(|()| Next::RetryIn(wait.num_seconds().max(1) as u32)),
             None => finish("failed", Some(format!("gave up after {} attempts; last: {cause}", sending.attempts))).await.map(|()| Next::Ack),
         },
+    }
+}
+
+/// One attempt: the cart as it is now, then the send (or why it is not sent).
+async fn attempt(env: &Env, settings: &ReminderSettings, cart_id: &CartId, step: u32, channel: ReminderChannel, address: Option<&str>) -> ApiResult<SendOutcome> {
+    let cart = read_cart(env, cart_id).await?;
+    match (cart_state(cart.as_ref()), cart) {
+        (CartState::Waiting, Some(cart)) => send(env, settings, &cart, step, channel, address).await,
+        (state, _) => Ok(SendOutcome::Failed { cause: format!("not sent: the cart is {state:?} at send time").to_lowercase() }),
     }
 }
 
