@@ -43,4 +43,8 @@ export default {
   async scheduled(event, env, ctx) {
     await new RustWorker(ctx, env).scheduled(event);
   },
+  // The reminder queue's consumer acks or retries every message itself.
+  async queue(batch, env, ctx) {
+    await new RustWorker(ctx, env).queue(batch);
+  },
 };

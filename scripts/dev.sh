@@ -16,6 +16,11 @@ if ! grep -q '^SHOPPER_SIGNING_KEY=' .dev.vars; then
   echo "SHOPPER_SIGNING_KEY=dev-1:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >> .dev.vars
   echo "==> added a shopper-session signing key to .dev.vars"
 fi
+if ! grep -q '^REMINDER_LINK_KEY=' .dev.vars; then
+  echo "REMINDER_LINK_KEY=dev-1:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >> .dev.vars
+  echo "VAPID_PRIVATE_KEY=$(node -e 'console.log(require("crypto").generateKeyPairSync("ec",{namedCurve:"P-256"}).privateKey.export({format:"jwk"}).d)')" >> .dev.vars
+  echo "==> added a reminder link key and a VAPID key pair to .dev.vars"
+fi
 ADMIN_KEY=$(sed -n 's/^ADMIN_API_KEY=//p' .dev.vars)
 bash scripts/build.sh
 
@@ -27,6 +32,9 @@ echo "==> starting wrangler dev on http://127.0.0.1:$PORT (log: .wrangler/dev.lo
 # and fault injection: never in production.
 extra=()
 if [[ "${OMNIEDGE_TEST_HOOKS:-}" == 1 ]]; then extra=(--var FAULT_INJECTION:enabled); fi
+# REMINDER_SEQUENCE=email@10s scripts/dev.sh: reminders after seconds, email through the
+# send_email binding (which wrangler dev logs instead of sending).
+if [[ -n "${REMINDER_SEQUENCE:-}" ]]; then extra+=(--var "REMINDER_SEQUENCE:$REMINDER_SEQUENCE" --var EMAIL_TRANSPORT:send_email); fi
 start_server "$PORT" .wrangler/state "$ADMIN_KEY" .wrangler/dev.log "${extra[@]}"
 OMNIEDGE_URL="http://127.0.0.1:$PORT" OMNIEDGE_ADMIN_KEY="$ADMIN_KEY" node scripts/demo-data.mjs
 cat <<INFO

@@ -45,8 +45,20 @@ ADMIN_KEY="test-admin-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # (the tests sign a token with it themselves, as a rotation leaves them).
 SIGNING_KEY="test-2:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
 PREVIOUS_SIGNING_KEY="test-1:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+# Cart reminders: steps after seconds, a test VAPID key pair and link key, plain http to
+# the reminder suite's stand-ins on the next ports (push service, email API, storefront page).
+PUSH_PORT=$((PORT + 1)); EMAIL_API_PORT=$((PORT + 2)); STOREFRONT_PORT=$((PORT + 3))
+EMAIL_API_TOKEN="test-email-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+VAPID_PRIVATE_KEY=$(node -e 'console.log(require("crypto").generateKeyPairSync("ec",{namedCurve:"P-256"}).privateKey.export({format:"jwk"}).d)')
+REMINDER_VARS=(--var "REMINDER_SEQUENCE:push@3s,email@3s" --var REMINDER_INSECURE_LOOPBACK:allowed
+  --var REMINDER_RETRY_BASE:1s --var REMINDER_MAX_ATTEMPTS:3
+  --var "REMINDER_PUBLIC_URL:http://127.0.0.1:$PORT" --var "REMINDER_CART_URL:http://127.0.0.1:$STOREFRONT_PORT/cart/{cart_id}"
+  --var "REMINDER_LINK_KEY:test-1:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" --var "VAPID_PRIVATE_KEY:$VAPID_PRIVATE_KEY"
+  --var "EMAIL_API_URL:http://127.0.0.1:$EMAIL_API_PORT/emails" --var "EMAIL_API_TOKEN:$EMAIL_API_TOKEN")
 trap 'stop_server; rm -rf "$STATE"' EXIT
 start_server "$PORT" "$STATE/state" "$ADMIN_KEY" "$LOG" --var FAULT_INJECTION:enabled --var PLACEMENT_HOLD_SECONDS:3 \
-  --var "SHOPPER_SIGNING_KEY:$SIGNING_KEY" --var "SHOPPER_SIGNING_KEY_PREVIOUS:$PREVIOUS_SIGNING_KEY"
+  --var "SHOPPER_SIGNING_KEY:$SIGNING_KEY" --var "SHOPPER_SIGNING_KEY_PREVIOUS:$PREVIOUS_SIGNING_KEY" "${REMINDER_VARS[@]}"
 OMNIEDGE_URL="http://127.0.0.1:$PORT" OMNIEDGE_ADMIN_KEY="$ADMIN_KEY" OMNIEDGE_PREVIOUS_SIGNING_KEY="$PREVIOUS_SIGNING_KEY" \
+  OMNIEDGE_PUSH_PORT="$PUSH_PORT" OMNIEDGE_EMAIL_API_PORT="$EMAIL_API_PORT" OMNIEDGE_EMAIL_API_TOKEN="$EMAIL_API_TOKEN" \
+  OMNIEDGE_STOREFRONT_PORT="$STOREFRONT_PORT" \
   node --test --test-concurrency=1 tests/e2e/

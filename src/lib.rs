@@ -11,6 +11,7 @@
 //! - `pricing`: line totals, discounts, delivery charges, coupons;
 //! - `sales`: carts, where an order comes from, allocation, fulfilment, the order;
 //! - `returns`: returns of handed-over orders: eligibility, refunds, receipt;
+//! - `engagement`: cart-abandonment reminders: sequence, consent, decision, push, email;
 //! - `workflows`: the flows that span D1 and the Durable Objects, over ports.
 
 // Tests may unwrap: a panic there is a failed test, with its message.
@@ -19,6 +20,7 @@
 pub mod access;
 pub mod catalog;
 pub mod customers;
+pub mod engagement;
 pub mod inventory;
 pub mod locations;
 pub mod pricing;

@@ -17,7 +17,7 @@ pub use objects::cart::CartObject;
 pub use objects::stock::StockObject;
 
 use wasm_bindgen::JsCast;
-use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 /// Logs a panic and tells the JS entry (functions/entry.mjs) to answer the requests the
 /// aborted instance can no longer answer.
@@ -41,4 +41,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     jobs::sweeper::run(&env).await;
+}
+
+/// The reminder queue: decide due steps, deliver reminders (every message is acked or
+/// retried by the consumer itself).
+#[event(queue)]
+async fn queue(batch: MessageBatch<serde_json::Value>, env: Env, _ctx: Context) -> Result<()> {
+    jobs::reminders::consume(batch, &env).await;
+    Ok(())
 }

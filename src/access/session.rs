@@ -54,7 +54,12 @@ impl SigningKey {
         Ok(SigningKey { kid: kid.to_owned(), secret: secret.as_bytes().to_vec() })
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
+    /// The key's id, named in whatever it signs.
+    pub(crate) fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub(crate) fn mac(&self) -> Hmac<Sha256> {
         // HMAC takes keys of any length; this cannot fail.
         Hmac::<Sha256>::new_from_slice(&self.secret).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
     }
@@ -69,7 +74,7 @@ pub struct SigningKeys {
 }
 
 impl SigningKeys {
-    fn by_kid(&self, kid: &str) -> Option<&SigningKey> {
+    pub(crate) fn by_kid(&self, kid: &str) -> Option<&SigningKey> {
         std::iter::once(&self.current).chain(self.previous.as_ref()).find(|k| k.kid == kid)
     }
 }

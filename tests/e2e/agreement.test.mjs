@@ -419,3 +419,42 @@ describe("what no schema can say", () => {
     assert.deepEqual(expectStatus(order, 201).allocations, [{ sku: sku.shoe, quantity: 2, location_id: loc.shop }]);
   });
 });
+
+describe("reminders", () => {
+  test("push subscriptions: endpoints, keys, the browser's null expirationTime, device labels", async () => {
+    const { createECDH, randomBytes } = await import("node:crypto");
+    const ecdh = createECDH("prime256v1");
+    const base = {
+      subscription: { endpoint: "https://push.example.test/s/1", keys: { p256dh: ecdh.generateKeys().toString("base64url"), auth: randomBytes(16).toString("base64url") } },
+      device: "Firefox on a phone",
+    };
+    const cases = [
+      ["subscription.expirationTime", null, true],
+      ["subscription.expirationTime", 1893456000000, true],
+      ["subscription.endpoint", "https://push.example.test:8443/x?y=1", true],
+      ["subscription.endpoint", "http://push.example.test/x", false],
+      ["subscription.endpoint", "https://user@push.example.test/x", false],
+      ["subscription.endpoint", "https://push.example.test/a b", false],
+      ["subscription.endpoint", "https://pü.example/x", false],
+      ["subscription.endpoint", `https://push.example.test/${"x".repeat(1000)}`, false],
+      ["subscription.keys.p256dh", "AAAA", false],
+      ["subscription.keys.p256dh", `C${base.subscription.keys.p256dh.slice(1)}`, false],
+      ["subscription.keys.auth", "AAAA", false],
+      ["subscription.keys.auth", `${base.subscription.keys.auth}==`, true],
+      ["subscription.keys.extra", "x", false],
+      ["device", "d".repeat(100), true],
+      ["device", "d".repeat(101), false],
+      ["device", "Firefox\u0000", false],
+      ["device", " \u00a0", false],
+      ["device", null, false],
+    ];
+    const cart = expectStatus(await newCart({ channel: "web" }), 201);
+    const path = `/v1/carts/${cart.id}/push-subscriptions`;
+    const send = async (text) => {
+      const before = expectStatus(await call("GET", path), 200).items.length;
+      const answer = await call("POST", path, { rawBody: text });
+      return { answer, leftBehind: async () => expectStatus(await call("GET", path), 200).items.length !== before };
+    };
+    assert.deepEqual(await disagreements("POST", "/v1/carts/{cart_id}/push-subscriptions", base, cases, send), []);
+  });
+});

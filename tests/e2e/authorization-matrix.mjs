@@ -12,6 +12,9 @@
 //   none (no key).
 // An expectation is a status, or [status, code] for refusals.
 
+import { createECDH, randomBytes, randomUUID } from "node:crypto";
+import { call } from "./api.mjs";
+
 export const PRINCIPALS = [
   "admin", "store_own", "store_other", "secret_own", "secret_other",
   "pub_token", "pub_no_token", "pub_wrong_token", "shopper_own", "shopper_other", "none",
@@ -54,6 +57,15 @@ const shopperData = (status, storeStatus = status) => ({
 });
 
 const notForStores = [403, "customers_not_for_stores"];
+
+/** Routes opened by a signed link token, not a key: everyone gets the same answer. */
+const everyone = (expectation) => Object.fromEntries(PRINCIPALS.map((p) => [p, expectation]));
+
+/** A browser's push subscription JSON with a fresh P-256 key and auth secret. */
+function subscriptionJson() {
+  const ecdh = createECDH("prime256v1");
+  return { endpoint: `https://push.example.test/${randomUUID()}`, keys: { p256dh: ecdh.generateKeys().toString("base64url"), auth: randomBytes(16).toString("base64url") } };
+}
 
 /** operationId -> { request(world, principal) -> { method, path, body?, headers? }, expect } */
 export const MATRIX = {
@@ -168,4 +180,35 @@ export const MATRIX = {
     request: async (w) => ({ method: "POST", path: `/v1/orders/${await w.freshOrder()}/cancel` }),
     expect: { ...adminOnly(200), store_own: 200, store_other: [403, "other_location"] },
   },
+
+  getVapidPublicKey: { request: () => ({ method: "GET", path: "/v1/reminders/vapid-public-key" }), expect: anyKey(200) },
+  registerPushSubscription: {
+    request: async (w, who) => w.onCart(who, "POST", "/push-subscriptions", { subscription: subscriptionJson() }),
+    expect: cartAccess(201),
+  },
+  listPushSubscriptions: { request: async (w, who) => w.onCart(who, "GET", "/push-subscriptions"), expect: cartAccess(200) },
+  deletePushSubscription: {
+    request: async (w, who) => {
+      const on = await w.onCart(who, "DELETE", "/push-subscriptions");
+      const stored = await call("POST", on.path, { body: { subscription: subscriptionJson() } });
+      return { ...on, path: `${on.path}/${stored.json.id}` };
+    },
+    expect: cartAccess(204),
+  },
+  recordCartConsent: {
+    request: async (w, who) => w.onCart(who, "POST", "/consents", { channel: "email", granted: true }),
+    expect: cartAccess(201),
+  },
+  getCartReminders: { request: async (w, who) => w.onCart(who, "GET", "/reminders"), expect: secretOnly(200) },
+  getReminderReport: { request: () => ({ method: "GET", path: "/v1/reminders/report" }), expect: adminOnly(200) },
+  unsubscribePage: {
+    request: () => ({ method: "GET", path: "/v1/reminders/unsubscribe?token=k1.e30.AAAA" }),
+    expect: everyone([400, "invalid_link_token"]),
+  },
+  unsubscribeOneClick: {
+    request: () => ({ method: "POST", path: "/v1/reminders/unsubscribe?token=k1.e30.AAAA" }),
+    expect: everyone([400, "invalid_link_token"]),
+  },
+  followReminderLink: { request: () => ({ method: "GET", path: "/v1/reminders/click/k1.e30.AAAA" }), expect: everyone([400, "invalid_link_token"]) },
+  reportReminderShown: { request: () => ({ method: "POST", path: "/v1/reminders/shown/k1.e30.AAAA" }), expect: everyone([400, "invalid_link_token"]) },
 };

@@ -52,7 +52,7 @@ fn presented_token(req: &Request) -> ApiResult<Option<CartToken>> {
 }
 
 /// Refuses a cart to a caller it does not admit (see `Cart::admit`).
-fn admit(cart: &Cart, req: &Request, caller: &Principal) -> ApiResult<()> {
+pub fn admit(cart: &Cart, req: &Request, caller: &Principal) -> ApiResult<()> {
     Ok(cart.admit(caller, presented_token(req)?.as_ref())?)
 }
 

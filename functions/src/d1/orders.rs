@@ -141,7 +141,7 @@ pub async fn owing(db: &D1Database, limit: u32) -> ApiResult<Vec<OrderId>> {
         order_id: String,
     }
     let rows: Vec<Owing> = db
-        .prepare("SELECT order_id FROM owed_effects GROUP BY order_id ORDER BY MIN(seq) LIMIT ?1")
+        .prepare("SELECT order_id FROM owed_effects WHERE order_id IS NOT NULL GROUP BY order_id ORDER BY MIN(seq) LIMIT ?1")
         .bind(&[limit.into()])?
         .all()
         .await?

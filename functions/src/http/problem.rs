@@ -8,6 +8,8 @@ use crate::objects::stock::StockRefusal;
 use omniedge::access::session::SessionError;
 use omniedge::access::AccessError;
 use omniedge::customers::InvalidContact;
+use omniedge::engagement::links::InvalidLink;
+use omniedge::engagement::push::InvalidPushSubscription;
 use omniedge::inventory::availability::{InvalidLookup, MAX_BATCH};
 use omniedge::inventory::ledger::StockError;
 use omniedge::pricing::coupon::CouponError;
@@ -83,6 +85,10 @@ impl Problem {
     pub fn sessions_not_configured() -> Self {
         Problem::new(503, "shopper_sessions_not_configured", "shopper sessions are not configured on this deployment (SHOPPER_SIGNING_KEY)")
     }
+    /// Web Push asked for where no VAPID key pair is configured.
+    pub fn push_not_configured() -> Self {
+        Problem::new(503, "push_not_configured", "Web Push is not configured on this deployment (VAPID_PRIVATE_KEY, VAPID_SUBJECT)")
+    }
     pub fn internal() -> Self {
         Problem::new(500, "internal_error", "something went wrong on our side; the request may be retried with the same Idempotency-Key")
     }
@@ -151,6 +157,18 @@ impl From<OriginError> for Problem {
 impl From<InvalidContact> for Problem {
     fn from(e: InvalidContact) -> Self {
         Problem::unprocessable("invalid_body", e.to_string())
+    }
+}
+
+impl From<InvalidPushSubscription> for Problem {
+    fn from(e: InvalidPushSubscription) -> Self {
+        Problem::unprocessable("invalid_push_subscription", e.to_string())
+    }
+}
+
+impl From<InvalidLink> for Problem {
+    fn from(e: InvalidLink) -> Self {
+        Problem::bad_request("invalid_link_token", e.to_string())
     }
 }
 
@@ -550,6 +568,15 @@ mod tests {
         assert_eq!((p.status, p.code.as_str(), p.title.as_str(), &p.extensions["retry_after"]), (429, "rate_limited", "Too Many Requests", &json!(60)));
         assert_eq!(Problem::origin_not_allowed("https://evil.example").status, 403);
         assert_eq!(Problem::sessions_not_configured().status, 503);
+    }
+
+    #[test]
+    fn reminders() {
+        let p: Problem = InvalidPushSubscription::Endpoint.into();
+        assert_eq!((p.status, p.code.as_str()), (422, "invalid_push_subscription"));
+        let p: Problem = InvalidLink.into();
+        assert_eq!((p.status, p.code.as_str()), (400, "invalid_link_token"));
+        assert_eq!(Problem::push_not_configured().code, "push_not_configured");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::http::{auth, cors, faults, limits};
 use crate::http::error::ApiResult;
-use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, sessions, stock};
+use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, reminders, sessions, stock};
 use crate::http::problem::Problem;
 use omniedge::access::Principal;
 use worker::{Env, Method, Request, Response};
@@ -40,6 +40,18 @@ enum Route<'a> {
     Coupon(&'a str),
     /// Tests only (with `FAULT_INJECTION`): many holds at once, for flash-sale tests.
     TestHolds(&'a str),
+    VapidKey,
+    PushSubscriptions(&'a str),
+    PushSubscription(&'a str, &'a str),
+    CartConsents(&'a str),
+    CartReminders(&'a str),
+    ReminderReport,
+    /// The links in reminders: they carry a signed token, no key.
+    Unsubscribe,
+    ReminderClick(&'a str),
+    ReminderShown(&'a str),
+    /// Tests only (with `FAULT_INJECTION`): hand a cart's reminder step to the queue again.
+    TestReminder(&'a str, &'a str),
 }
 
 impl<'a> Route<'a> {
@@ -72,6 +84,16 @@ impl<'a> Route<'a> {
             ["v1", "locations", id, "pickups"] => Route::Pickups(id),
             ["v1", "coupons", code] => Route::Coupon(code),
             ["v1", "test-hooks", "stock", sku, "holds"] => Route::TestHolds(sku),
+            ["v1", "reminders", "vapid-public-key"] => Route::VapidKey,
+            ["v1", "carts", id, "push-subscriptions"] => Route::PushSubscriptions(id),
+            ["v1", "carts", id, "push-subscriptions", sub] => Route::PushSubscription(id, sub),
+            ["v1", "carts", id, "consents"] => Route::CartConsents(id),
+            ["v1", "carts", id, "reminders"] => Route::CartReminders(id),
+            ["v1", "reminders", "report"] => Route::ReminderReport,
+            ["v1", "reminders", "unsubscribe"] => Route::Unsubscribe,
+            ["v1", "reminders", "click", token] => Route::ReminderClick(token),
+            ["v1", "reminders", "shown", token] => Route::ReminderShown(token),
+            ["v1", "test-hooks", "reminders", cart, step] => Route::TestReminder(cart, step),
             _ => return None,
         })
     }
@@ -93,11 +115,16 @@ impl<'a> Route<'a> {
             Route::Location(_) | Route::Product(_) => &[Get, Put],
             // `lookup` is also readable as a SKU, so GET falls through to the SKU lookup.
             Route::StockLookup => &[Get, Post],
+            Route::VapidKey | Route::CartReminders(_) | Route::ReminderReport | Route::ReminderClick(_) => &[Get],
+            Route::PushSubscriptions(_) => &[Get, Post],
+            Route::PushSubscription(..) => &[Delete],
+            Route::CartConsents(_) | Route::ReminderShown(_) | Route::TestReminder(..) => &[Post],
+            Route::Unsubscribe => &[Get, Post],
         }
     }
 
     fn is_public(&self) -> bool {
-        matches!(self, Route::Health | Route::DeepHealth | Route::OpenApi)
+        matches!(self, Route::Health | Route::DeepHealth | Route::OpenApi | Route::Unsubscribe | Route::ReminderClick(_) | Route::ReminderShown(_))
     }
 
     /// What a publishable key (with or without a shopper session) may call: catalog,
@@ -116,6 +143,9 @@ impl<'a> Route<'a> {
             Route::Customer(_) | Route::Timeline(_) | Route::Order(_) => true,
             Route::Health | Route::DeepHealth | Route::OpenApi | Route::ApiKeys | Route::ApiKey(_) | Route::Adjustments(_) | Route::Customers => false,
             Route::OrderAction(..) | Route::Pickups(_) | Route::Coupon(_) | Route::ShopperSessions | Route::TestHolds(_) => false,
+            Route::VapidKey | Route::PushSubscriptions(_) | Route::PushSubscription(..) | Route::CartConsents(_) => true,
+            Route::CartReminders(_) | Route::ReminderReport | Route::TestReminder(..) => false,
+            Route::Unsubscribe | Route::ReminderClick(_) | Route::ReminderShown(_) => false,
         }
     }
 }
@@ -157,6 +187,10 @@ async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut co
         return match route {
             Route::Health => meta::health(),
             Route::DeepHealth => meta::deep_health(env).await,
+            Route::Unsubscribe if method == Post => reminders::unsubscribe(&mut req, env).await,
+            Route::Unsubscribe => reminders::unsubscribe_page(&req, env),
+            Route::ReminderClick(token) => reminders::click(token, env).await,
+            Route::ReminderShown(token) => reminders::shown(token, env).await,
             _ => meta::openapi(),
         };
     }
@@ -210,6 +244,16 @@ async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut co
         (Route::Pickups(id), _) => orders::pickups(id, env, &caller).await,
         (Route::Coupon(code), Get) => coupons::get(code, env).await,
         (Route::Coupon(code), _) => coupons::put(code, &mut req, env, &caller).await,
-        (Route::Health | Route::DeepHealth | Route::OpenApi, _) => unreachable!("public routes are answered above"),
+        (Route::VapidKey, _) => reminders::vapid_public_key(env),
+        (Route::PushSubscriptions(id), Get) => reminders::list_subscriptions(id, &req, env, &caller).await,
+        (Route::PushSubscriptions(id), _) => reminders::register_subscription(id, &mut req, env, &caller).await,
+        (Route::PushSubscription(id, sub), _) => reminders::delete_subscription(id, sub, &req, env, &caller).await,
+        (Route::CartConsents(id), _) => reminders::record_consent(id, &mut req, env, &caller).await,
+        (Route::CartReminders(id), _) => reminders::cart_log(id, env, &caller).await,
+        (Route::ReminderReport, _) => reminders::report(&req, env, &caller).await,
+        (Route::TestReminder(cart, step), _) => reminders::test_enqueue(cart, step, &path, &req, env, &caller).await,
+        (Route::Health | Route::DeepHealth | Route::OpenApi | Route::Unsubscribe | Route::ReminderClick(_) | Route::ReminderShown(_), _) => {
+            unreachable!("public routes are answered above")
+        }
     }
 }

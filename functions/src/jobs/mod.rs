@@ -1,3 +1,4 @@
-//! Work off the request path: the cron's sweeper.
+//! Work off the request path: the cron's sweeper and the reminder queue's consumer.
 
+pub mod reminders;
 pub mod sweeper;

@@ -1,6 +1,7 @@
 //! The cron's sweeper (every minute): settles what orders still owe the Durable Objects
-//! after a flow died halfway (see `omniedge::workflows::settlement`). Each pass takes the
-//! oldest debts first, a bounded number of orders; what fails stays owed for the next.
+//! after a flow died halfway (see `omniedge::workflows::settlement`), and what carts
+//! owe (reminder deliveries decided but not yet handed to the queue). Each pass takes the
+//! oldest debts first, a bounded number of orders and carts; what fails stays owed for the next.
 
 use crate::ports::EdgePorts;
 use omniedge::workflows::settlement::sweep;
@@ -21,5 +22,19 @@ pub async fn run(env: &Env) {
             }
         }
         Err(e) => worker::console_error!("sweeper: {e}"),
+    }
+    let carts = match crate::d1::database(env) {
+        Ok(db) => crate::d1::reminders::carts_owing(&db, ORDERS_PER_PASS).await,
+        Err(e) => Err(e),
+    };
+    match carts {
+        Ok(carts) => {
+            for cart in carts {
+                if let Err(e) = crate::jobs::reminders::settle_cart(env, &cart).await {
+                    worker::console_error!("sweeper: cart {cart} still owes effects: {}", e.0.detail);
+                }
+            }
+        }
+        Err(e) => worker::console_error!("sweeper: {}", e.0.detail),
     }
 }

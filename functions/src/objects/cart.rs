@@ -3,12 +3,14 @@
 //! a cart reached from two channels at once never loses a change or reopens. A shopper's
 //! change comes with the catalog of the cart's lines and is saved only if the cart still
 //! prices from it, so a refused change leaves the cart as it was. Setting a line is one
-//! call: the object admits the caller and holds the units itself (`holds`). Refusals go
-//! back typed (`CartRefusal`); the worker maps them to problems in `http::problem`.
+//! call: the object admits the caller and holds the units itself (`holds`). Every change
+//! re-arms the cart's reminders (`cart_reminders`). Refusals go back typed
+//! (`CartRefusal`); the worker maps them to problems in `http::problem`.
 
 mod holds;
 
 use crate::http::error::ApiResult;
+use crate::objects::cart_reminders::ReminderSchedule;
 use crate::objects::protocol::reply;
 use chrono::Utc;
 use omniedge::access::cart_token::CartToken;
@@ -54,6 +56,8 @@ pub struct CartObject {
     env: Env,
     /// The cart id this object was addressed by.
     name: String,
+    /// Every change re-arms the cart's reminders; the alarm hands due steps to the queue.
+    reminders: ReminderSchedule,
 }
 
 impl DurableObject for CartObject {
@@ -61,12 +65,22 @@ impl DurableObject for CartObject {
         let sql = state.storage().sql();
         sql.exec("CREATE TABLE IF NOT EXISTS cart (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)", None)
             .expect("cart object schema");
-        Self { sql, env, name: state.id().name().unwrap_or_default() }
+        Self { sql, name: state.id().name().unwrap_or_default(), reminders: ReminderSchedule::new(&state, env.clone()), env }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let command: CartCommand = serde_json::from_slice(&req.bytes().await?)?;
-        reply(self.apply(command).await.map_err(|e| Error::RustError(e.0.detail)))
+        let changes = !matches!(command, CartCommand::Get);
+        let outcome = self.apply(command).await.map_err(|e| Error::RustError(e.0.detail));
+        if let (true, Ok(Ok(cart))) = (changes, &outcome) {
+            self.reminders.arm(cart).await?;
+        }
+        reply(outcome)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.reminders.fire(self.load()?).await?;
+        Response::ok("")
     }
 }
 

@@ -1,8 +1,9 @@
-//! The Durable Objects (a SKU's stock, a cart) and the typed clients the rest of the
+//! The Durable Objects (a SKU's stock, a cart and its reminder schedule) and the typed clients the rest of the
 //! worker calls them with, over one small command protocol.
 
 pub mod cart;
 pub mod cart_client;
+pub mod cart_reminders;
 pub mod protocol;
 pub mod stock;
 pub mod stock_client;
