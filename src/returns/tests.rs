@@ -32,10 +32,11 @@ fn order(status: &str) -> Order {
 
 fn ask(lines: &[(&str, u32, ReturnReason)]) -> ReturnRequest {
     ReturnRequest {
+        order_id: OrderId::parse("o1").unwrap(),
         location_id: LocationId::parse("s2").unwrap(),
         lines: lines
             .iter()
-            .map(|(sku, q, reason)| LineRequest { sku: Sku::parse(sku).unwrap(), quantity: PositiveQuantity::new(i64::from(*q)).unwrap(), reason: reason.clone() })
+            .map(|(sku, q, reason)| LineRequest { sku: Sku::parse(sku).unwrap(), quantity: PositiveQuantity::new(i64::from(*q)).unwrap(), reason: reason.clone(), replacement_sku: None })
             .collect(),
     }
 }
@@ -132,7 +133,7 @@ fn receiving_records_conditions_and_restocks_only_resellable_units() {
     r.receive(at.clone(), &[(sock.clone(), Condition::Resellable), (shoe.clone(), Condition::Damaged)], "key_s9", day(6)).unwrap();
     assert_eq!(r.restocks(), vec![(sock.clone(), r.receipt_ref(&sock), at, PositiveQuantity::new(2).unwrap())]);
     assert!(r.reject("too late".into(), "admin", day(7)).is_err());
-    r.refunded("admin", day(7)).unwrap();
+    r.refunded(RefundMethod::OriginalPayment { psp_reference: "re_1".into() }, "admin", day(7)).unwrap();
     let steps: Vec<(ReturnStatus, &str)> = r.history.iter().map(|s| (s.status, s.by.as_str())).collect();
     assert_eq!(steps, vec![(ReturnStatus::Requested, "key_cc"), (ReturnStatus::Received, "key_s9"), (ReturnStatus::Refunded, "admin")]);
     let json = serde_json::to_value(&r).unwrap();
