@@ -135,6 +135,31 @@ pub struct ReceivedLine {
     pub condition: Condition,
 }
 
+/// What a receiving location sends: each line's condition, and (for back-office keys)
+/// where the goods arrived; a store key receives at its own location.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptRequest {
+    #[serde(default)]
+    pub location_id: Option<LocationId>,
+    pub lines: Vec<ReceiptLineRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptLineRequest {
+    pub sku: Sku,
+    pub condition: Condition,
+}
+
+/// Why the retailer refuses a return.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    #[serde(deserialize_with = "crate::shared::text::line")]
+    pub reason: String,
+}
+
 /// Where and in what state the goods arrived.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {

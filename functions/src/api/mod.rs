@@ -9,5 +9,6 @@ pub mod customers;
 pub mod locations;
 pub mod meta;
 pub mod orders;
+pub mod returns;
 pub mod sessions;
 pub mod stock;

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod locations;
 pub mod order_store;
 pub mod orders;
+pub mod returns;
 
 use crate::http::error::ApiResult;
 use serde::de::DeserializeOwned;

@@ -187,13 +187,15 @@ pub struct TimelineEntry {
     pub at: String,
 }
 
-/// Carts and orders of a customer from every channel, newest first.
+/// Carts, orders and returns of a customer from every channel, newest first.
 pub async fn timeline(db: &D1Database, customer: &CustomerId, limit: u32) -> ApiResult<Vec<TimelineEntry>> {
     Ok(db
         .prepare(
             "SELECT 'order' AS kind, id, channel, status, created_at AS at FROM orders WHERE customer_id = ?1
              UNION ALL
              SELECT 'cart' AS kind, id, channel, NULL AS status, created_at AS at FROM carts WHERE customer_id = ?1
+             UNION ALL
+             SELECT 'return' AS kind, id, channel, status, created_at AS at FROM returns WHERE customer_id = ?1
              ORDER BY at DESC, id DESC LIMIT ?2",
         )
         .bind(&[customer.as_str().into(), limit.into()])?

@@ -6,7 +6,7 @@
 
 use crate::http::{auth, cors, faults, limits};
 use crate::http::error::ApiResult;
-use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, sessions, stock};
+use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, returns, sessions, stock};
 use crate::http::problem::Problem;
 use omniedge::access::Principal;
 use worker::{Env, Method, Request, Response};
@@ -38,6 +38,12 @@ enum Route<'a> {
     OrderAction(&'a str, &'a str),
     Pickups(&'a str),
     Coupon(&'a str),
+    Returns,
+    Return(&'a str),
+    ReturnAction(&'a str, &'a str),
+    ExpectedReturns(&'a str),
+    DamagedUnits(&'a str),
+    StoreCredit(&'a str),
     /// Tests only (with `FAULT_INJECTION`): many holds at once, for flash-sale tests.
     TestHolds(&'a str),
 }
@@ -71,6 +77,12 @@ impl<'a> Route<'a> {
             ["v1", "orders", id, action] => Route::OrderAction(id, action),
             ["v1", "locations", id, "pickups"] => Route::Pickups(id),
             ["v1", "coupons", code] => Route::Coupon(code),
+            ["v1", "returns"] => Route::Returns,
+            ["v1", "returns", id] => Route::Return(id),
+            ["v1", "returns", id, action] => Route::ReturnAction(id, action),
+            ["v1", "locations", id, "returns"] => Route::ExpectedReturns(id),
+            ["v1", "locations", id, "damaged-units"] => Route::DamagedUnits(id),
+            ["v1", "customers", id, "store-credit"] => Route::StoreCredit(id),
             ["v1", "test-hooks", "stock", sku, "holds"] => Route::TestHolds(sku),
             _ => return None,
         })
@@ -90,6 +102,9 @@ impl<'a> Route<'a> {
             Route::OrderAction(..) | Route::TestHolds(_) => &[Post],
             Route::Coupon(_) => &[Get, Put],
             Route::ApiKey(_) => &[Delete],
+            Route::Returns => &[Get, Post],
+            Route::Return(_) | Route::ExpectedReturns(_) | Route::DamagedUnits(_) | Route::StoreCredit(_) => &[Get],
+            Route::ReturnAction(..) => &[Post],
             Route::Location(_) | Route::Product(_) => &[Get, Put],
             // `lookup` is also readable as a SKU, so GET falls through to the SKU lookup.
             Route::StockLookup => &[Get, Post],
@@ -105,7 +120,7 @@ impl<'a> Route<'a> {
     /// handlers decide which cart, profile or order.
     /// Calls that hold stock: setting a cart line, placing an order.
     fn creates_holds(&self, method: &Method) -> bool {
-        matches!((self, method), (Route::CartLine(..), Method::Put) | (Route::Orders, Method::Post))
+        matches!((self, method), (Route::CartLine(..), Method::Put) | (Route::Orders, Method::Post) | (Route::Returns, Method::Post))
     }
 
     fn open_to_publishable(&self, method: &Method) -> bool {
@@ -116,6 +131,9 @@ impl<'a> Route<'a> {
             Route::Customer(_) | Route::Timeline(_) | Route::Order(_) => true,
             Route::Health | Route::DeepHealth | Route::OpenApi | Route::ApiKeys | Route::ApiKey(_) | Route::Adjustments(_) | Route::Customers => false,
             Route::OrderAction(..) | Route::Pickups(_) | Route::Coupon(_) | Route::ShopperSessions | Route::TestHolds(_) => false,
+            // A shopper's session opens, reads and cancels returns of the shopper's own orders.
+            Route::Returns | Route::Return(_) | Route::ReturnAction(..) | Route::StoreCredit(_) => true,
+            Route::ExpectedReturns(_) | Route::DamagedUnits(_) => false,
         }
     }
 }
@@ -210,6 +228,13 @@ async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut co
         (Route::Pickups(id), _) => orders::pickups(id, env, &caller).await,
         (Route::Coupon(code), Get) => coupons::get(code, env).await,
         (Route::Coupon(code), _) => coupons::put(code, &mut req, env, &caller).await,
+        (Route::Returns, Get) => returns::list(&req, env, &caller).await,
+        (Route::Returns, _) => returns::open(&mut req, env, &caller).await,
+        (Route::Return(id), _) => returns::get(id, env, &caller).await,
+        (Route::ReturnAction(id, action), _) => returns::act(id, action, &mut req, env, &caller).await,
+        (Route::ExpectedReturns(id), _) => returns::expected(id, env, &caller).await,
+        (Route::DamagedUnits(id), _) => returns::damaged(id, env, &caller).await,
+        (Route::StoreCredit(id), _) => returns::store_credit(id, env, &caller).await,
         (Route::Health | Route::DeepHealth | Route::OpenApi, _) => unreachable!("public routes are answered above"),
     }
 }
