@@ -166,10 +166,13 @@ pub async fn step<P: Ports>(
 ) -> Result<Answered, ReturnFlowError> {
     claimed(ports, claim, async {
         for _ in 0..MAX_ATTEMPTS {
-            let mut ret = ports.returns().return_by_id(id).await?.ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
-            (actor.authorize)(&ret)?;
+            let found = ports.returns().return_by_id(id).await?.ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
+            (actor.authorize)(&found)?;
             // Whatever the order still owes (the replacement's hold) is applied first.
-            let stored = settle(ports, order_of(ports, &ret.order_id).await?).await?;
+            let stored = settle(ports, order_of(ports, &found.order_id).await?).await?;
+            // Read again after the order's revision: a step written in between moved the
+            // revision on, so this step's write cannot land on what it did not see.
+            let mut ret = ports.returns().return_by_id(id).await?.ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
             let now = ports.now();
             let by = actor.by;
             let (owed, linked, coupon, store_credit) = match &step {
