@@ -95,6 +95,10 @@ pub struct ReturnRequest {
     pub order_id: OrderId,
     pub location_id: LocationId,
     pub lines: Vec<LineRequest>,
+    /// A store's POS receiving the goods on the spot: each line's condition; the return
+    /// is then received at `location_id` as it opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<Vec<ReceiptLineRequest>>,
 }
 
 /// One line of an opened return, with what it refunds.
@@ -145,7 +149,7 @@ pub struct ReceiptRequest {
     pub lines: Vec<ReceiptLineRequest>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptLineRequest {
     pub sku: Sku,

@@ -38,6 +38,7 @@ fn ask(lines: &[(&str, u32, ReturnReason)]) -> ReturnRequest {
             .iter()
             .map(|(sku, q, reason)| LineRequest { sku: Sku::parse(sku).unwrap(), quantity: PositiveQuantity::new(i64::from(*q)).unwrap(), reason: reason.clone(), replacement_sku: None })
             .collect(),
+        received: None,
     }
 }
 

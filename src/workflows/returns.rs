@@ -61,6 +61,8 @@ pub enum ReturnFlowError {
     NotFound(ReturnId),
     #[error("no order {0}")]
     OrderNotFound(OrderId),
+    #[error("no location {0}")]
+    LocationNotFound(LocationId),
     #[error(transparent)]
     Access(#[from] AccessError),
     #[error(transparent)]
@@ -130,6 +132,7 @@ pub async fn open<P: Ports>(
             let channel = actor.channel.unwrap_or(order.origin.channel());
             let opening = Opening { id: id.clone(), order, earlier: &earlier, policy: &settings.policy, channel, by: actor.by, now };
             let mut ret = Return::open(request.clone(), opening)?;
+            known_location(ports, &ret.location_id).await?;
             let mut skus: Vec<Sku> = ret.lines.iter().flat_map(|l| [Some(l.sku.clone()), l.replacement_sku.clone()]).flatten().collect();
             if let crate::returns::exchange::GoodwillOffer::Gift { sku } = &settings.goodwill.offer {
                 skus.push(sku.clone());
@@ -139,12 +142,30 @@ pub async fn open<P: Ports>(
             if let Some(replacement) = &ret.replacement {
                 set_aside(ports, replacement, now + settings.opening_hold).await?;
             }
-            let owed = replacement_holds(&ret, false);
-            let write = ReturnWrite { ret: &ret, order_revision: &stored.revision, owed: &owed, linked: None, coupon: None, store_credit: None, claim, status: 201 };
+            // Received on the spot: the goods are back and the replacement handed over at once.
+            let (owed, linked, coupon) = match &request.received {
+                Some(lines) => {
+                    let conditions: Vec<(Sku, Condition)> = lines.iter().map(|l| (l.sku.clone(), l.condition)).collect();
+                    ret.receive(ret.location_id.clone(), &conditions, actor.by, now)?;
+                    (owed_at_receipt(&ret), linked_order(&ret, order, actor.by, now), ret.goodwill.as_ref().and_then(|g| g.coupon()))
+                }
+                None => (replacement_holds(&ret, false), None, None),
+            };
+            let linked_owed = linked.as_ref().map(owed_at_placement).unwrap_or_default();
+            let write = ReturnWrite {
+                ret: &ret,
+                order_revision: &stored.revision,
+                owed: &owed,
+                linked: linked.as_ref().map(|o| (o, linked_owed.as_slice())),
+                coupon,
+                store_credit: None,
+                claim,
+                status: 201,
+            };
             match ports.returns().write(write).await {
                 Ok(()) => {
-                    // The return is open: a hold that cannot be kept now is kept by the sweeper.
-                    let _ = settle_order(ports, &ret.order_id).await;
+                    // The return is written: what cannot be applied now is settled later.
+                    settle_written(ports, &ret.order_id, linked.as_ref()).await;
                     return Ok(ret);
                 }
                 Err(PortError::Refused(ReturnWriteRefused::Changed)) => continue,
@@ -180,6 +201,7 @@ pub async fn step<P: Ports>(
                     if let Some(held_at) = ret.replacement.as_ref().map(|r| &r.location_id).filter(|held_at| *held_at != at) {
                         return Err(ReturnFlowError::HeldElsewhere { held_at: held_at.clone() });
                     }
+                    known_location(ports, at).await?;
                     ret.receive(at.clone(), conditions, by, now)?;
                     let linked = linked_order(&ret, &stored.order, by, now);
                     (owed_at_receipt(&ret), linked, ret.goodwill.as_ref().and_then(|g| g.coupon()), None)
@@ -211,11 +233,8 @@ pub async fn step<P: Ports>(
             };
             match ports.returns().write(write).await {
                 Ok(()) => {
-                    // The step is written: what it owes and cannot be applied now is settled later.
-                    let _ = settle_order(ports, &ret.order_id).await;
-                    if let Some(linked) = &linked {
-                        let _ = settle_order(ports, &linked.id).await;
-                    }
+                    // The step is written: what cannot be applied now is settled later.
+                    settle_written(ports, &ret.order_id, linked.as_ref()).await;
                     return Ok(ret);
                 }
                 Err(PortError::Refused(ReturnWriteRefused::Changed)) => continue,
@@ -244,6 +263,22 @@ async fn claimed<P: Ports>(ports: &P, claim: &ClaimKey, work: impl std::future::
             }
             Err(error)
         }
+    }
+}
+
+/// Settles what a written step owes: the return's order's effects, and the linked
+/// order's. Best effort: the sweeper finishes what cannot be applied now.
+async fn settle_written<P: Ports>(ports: &P, order: &OrderId, linked: Option<&Order>) {
+    let _ = settle_order(ports, order).await;
+    if let Some(linked) = linked {
+        let _ = settle_order(ports, &linked.id).await;
+    }
+}
+
+async fn known_location<P: Ports>(ports: &P, id: &LocationId) -> Result<(), ReturnFlowError> {
+    match ports.orders().locations().await?.iter().any(|l| &l.id == id) {
+        true => Ok(()),
+        false => Err(ReturnFlowError::LocationNotFound(id.clone())),
     }
 }
 

@@ -905,7 +905,7 @@ fn returns_phase(world: &World, rng: &mut Rng) -> Result<(), String> {
                 });
             }
         }
-        let request = ReturnRequest { order_id: order.id.clone(), location_id: LocationId::parse(STORES[1]).expect("valid id"), lines };
+        let request = ReturnRequest { order_id: order.id.clone(), location_id: LocationId::parse(STORES[1]).expect("valid id"), lines, received: None };
         for (k, key) in ["a", "a", "b"].iter().enumerate() {
             opens.push((ReturnId::parse(&format!("ret_{n}_{k}")).expect("valid id"), request.clone(), format!("return-{n}-{key}")));
         }

@@ -59,7 +59,15 @@ pub async fn open(req: &mut Request, env: &Env, caller: &Principal) -> ApiResult
     let claim = ClaimKey { scope: format!("{}:returns", caller.key_id()), key, fingerprint, owner: new_id("claim") };
     let settings = config::return_settings(env)?;
     let at = request.location_id.clone();
-    let actor = Actor { by: caller.key_id(), channel: channel_of(caller), authorize: |order: &omniedge::sales::placement::Order| caller.may_ask_return(order.customer_id.as_ref(), &at) };
+    let on_the_spot = request.received.is_some();
+    let authorize = |order: &omniedge::sales::placement::Order| {
+        caller.may_ask_return(order.customer_id.as_ref(), &at)?;
+        if on_the_spot {
+            caller.may_handle_returns_at(&at)?;
+        }
+        Ok(())
+    };
+    let actor = Actor { by: caller.key_id(), channel: channel_of(caller), authorize };
     answer(201, returns::open(&ports(req, env)?, id, request, &claim, &settings, actor).await?)
 }
 

@@ -70,9 +70,12 @@ fn save(db: &D1Database, ret: &Return, revision: &str, now: &str) -> ApiResult<V
             opened.into(),
             now.into(),
         ])?];
-    if let Some(step) = ret.history.last() {
+    // A status is reached at most once; a POS receipt opens and receives in one write.
+    for step in &ret.history {
         statements.push(
-            db.prepare(format!("INSERT INTO return_steps (return_id, status, at, by_key) SELECT ?3, ?4, ?5, ?6 WHERE {AT_NEW_REVISION}"))
+            db.prepare(format!(
+                "INSERT INTO return_steps (return_id, status, at, by_key) SELECT ?3, ?4, ?5, ?6 WHERE {AT_NEW_REVISION} ON CONFLICT DO NOTHING"
+            ))
                 .bind(&[order.clone(), revision.clone(), ret.id.as_str().into(), status_str(step.status).into(), stamp(&step.at).into(), step.by.as_str().into()])?,
         );
     }

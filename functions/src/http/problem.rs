@@ -263,6 +263,7 @@ impl From<ReturnFlowError> for Problem {
         match e {
             ReturnFlowError::NotFound(id) => Problem::not_found("return", id.as_str()),
             ReturnFlowError::OrderNotFound(id) => Problem::not_found("order", id.as_str()),
+            ReturnFlowError::LocationNotFound(id) => Problem::not_found("location", id.as_str()),
             ReturnFlowError::Access(e) => e.into(),
             ReturnFlowError::Return(e) => e.into(),
             ReturnFlowError::Exchange(e) => e.into(),
