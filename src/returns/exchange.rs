@@ -106,15 +106,18 @@ pub enum ExchangeError {
 }
 
 /// The id of the order a return's replacement units are handed over under.
+/// Derived from the return's id (shaped like every order id), so a retry names the same order.
 pub fn linked_order_id(id: &ReturnId) -> OrderId {
-    // A return id of 63 or 64 characters has no room for the suffix: its digest then.
-    OrderId::parse(&format!("{id}-x")).unwrap_or_else(|_| OrderId::parse(&format!("x-{}", goodwill_code(id))).expect("a valid order id"))
+    OrderId::parse(&format!("ord_{}", &digest(id)[..32])).expect("a valid order id")
 }
 
 /// The goodwill coupon code of a return: derived from its id, so it is issued once.
 pub fn goodwill_code(id: &ReturnId) -> CouponCode {
-    let digest = hex::encode(Sha256::digest(id.as_str().as_bytes()));
-    CouponCode::parse(&format!("GW-{}", &digest[..20])).expect("a valid coupon code")
+    CouponCode::parse(&format!("GW-{}", &digest(id)[32..52])).expect("a valid coupon code")
+}
+
+fn digest(id: &ReturnId) -> String {
+    hex::encode(Sha256::digest(id.as_str().as_bytes()))
 }
 
 /// Sets the return's replacement units and goodwill: checks every exchanged line against

@@ -296,7 +296,7 @@ impl From<ReturnError> for Problem {
                 Problem::unprocessable("return_window_closed", detail).with("sku", sku).with("days", days).with("closed_at", closed_at)
             }
             ReturnError::InvalidTransition { status, action } => {
-                Problem::conflict("invalid_return_transition", detail).with("status", status).with("action", action)
+                Problem::conflict("invalid_return_transition", detail).with("return_status", status).with("action", action)
             }
             ReturnError::ReceiptMismatch { sku } => Problem::unprocessable("receipt_mismatch", detail).with("sku", sku),
             ReturnError::NoCustomerForCredit => Problem::unprocessable("no_customer_for_store_credit", detail),
