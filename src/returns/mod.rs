@@ -24,18 +24,40 @@ use policy::ReturnPolicy;
 use refund::{delivery_paid, from_minor, unit_prices_paid};
 use serde::{Deserialize, Serialize};
 
-/// Why the shopper returns a line.
+/// Why the shopper returns a line: `{"code":"wrong_size"}`, or `{"code":"other","note":..}`
+/// (only `other` carries a note, and it must).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "code", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "code", rename_all = "snake_case", try_from = "ReasonWire")]
 pub enum ReturnReason {
     Defective,
     WrongSize,
     NotAsDescribed,
     ChangedMind,
-    Other {
-        #[serde(deserialize_with = "crate::shared::text::line")]
-        note: String,
-    },
+    Other { note: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonWire {
+    code: String,
+    #[serde(default, deserialize_with = "crate::shared::text::optional_line")]
+    note: Option<String>,
+}
+
+impl TryFrom<ReasonWire> for ReturnReason {
+    type Error = String;
+    fn try_from(wire: ReasonWire) -> Result<Self, String> {
+        let code = ReasonCode::parse(&wire.code).ok_or_else(|| format!("unknown reason code {:?}", wire.code.chars().take(40).collect::<String>()))?;
+        Ok(match (code, wire.note) {
+            (ReasonCode::Other, Some(note)) => ReturnReason::Other { note },
+            (ReasonCode::Other, None) => return Err("reason \"other\" needs a note".into()),
+            (_, Some(_)) => return Err("only reason \"other\" carries a note".into()),
+            (ReasonCode::Defective, None) => ReturnReason::Defective,
+            (ReasonCode::WrongSize, None) => ReturnReason::WrongSize,
+            (ReasonCode::NotAsDescribed, None) => ReturnReason::NotAsDescribed,
+            (ReasonCode::ChangedMind, None) => ReturnReason::ChangedMind,
+        })
+    }
 }
 
 /// A reason without its free text: what policies are keyed by.
@@ -465,3 +487,20 @@ fn request_units(request: &ReturnRequest, sku: &Sku) -> u32 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reason_tests {
+    use super::ReturnReason;
+
+    #[test]
+    fn only_other_carries_a_note_and_it_must() {
+        let parse = |v: serde_json::Value| serde_json::from_value::<ReturnReason>(v);
+        assert_eq!(parse(serde_json::json!({"code":"defective"})).unwrap(), ReturnReason::Defective);
+        assert!(parse(serde_json::json!({"code":"defective","note":"scuffed"})).is_err());
+        assert!(parse(serde_json::json!({"code":"other"})).is_err());
+        assert!(parse(serde_json::json!({"code":"lost"})).is_err());
+        assert!(parse(serde_json::json!({"code":"wrong_size","colour":"red"})).is_err());
+        let other = parse(serde_json::json!({"code":"other","note":" too small "})).unwrap();
+        assert_eq!(serde_json::to_value(&other).unwrap(), serde_json::json!({"code":"other","note":"too small"}));
+    }
+}
