@@ -6,7 +6,7 @@
 // returns; racing duplicate submissions; damaged units never available.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { call, concurrently, expectProblem, expectStatus, fresh, issueKey, location, product, stock, uid } from "./api.mjs";
+import { BASE, call, concurrently, expectProblem, expectStatus, fresh, issueKey, location, product, stock, uid } from "./api.mjs";
 import { act, counts, deliveryTo, kmNorth, newCustomer, paid, pickupAt, placed, storeKey, storefrontKey, world } from "./retail-fixtures.mjs";
 
 const cents = (money) => Math.round(Number(money.amount) * 100);
@@ -274,5 +274,49 @@ describe("returns", () => {
     const listed = expectStatus(await call("GET", `/v1/returns?status=received&location_id=${loc.store}`), 200, "back office list").items;
     assert.deepEqual(listed.map((r) => r.id), [ret.id]);
     expectProblem(await call("GET", `/v1/returns?status=received`, { key: pos }), 403, "admin_only");
+  });
+
+  test("a receipt that dies after its write converges through the sweeper; its retry replays; cancelling releases the replacement", async () => {
+    const run = uid();
+    const [shop, depot] = [`shop-${run}`, `depot-${run}`];
+    await location(depot, { kind: "warehouse", at: kmNorth(3), pickup: false });
+    await location(shop, { at: kmNorth(1), ships: false });
+    const [small, large] = [`TEE-S-${run}`, `TEE-L-${run}`];
+    await product(small, { style: `TEE-${run}`, size: "S", price: "24.95" });
+    await product(large, { style: `TEE-${run}`, size: "L", price: "24.95" });
+    await stock(small, depot, 3);
+    await stock(large, shop, 2);
+    const order = await deliveredWebOrder([{ sku: small, quantity: 2 }]);
+    const sweep = async () => (await fetch(`${BASE}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`)).text();
+
+    // Another size, same price: held at the shop; cancelling the return lets it go.
+    const exchange = { order_id: order.id, location_id: shop, lines: [line(small, 1, "wrong_size", { replacement_sku: large })] };
+    const first = expectStatus(await openReturn(exchange), 201, "exchange");
+    assert.equal((await counts(large, shop)).held, 1);
+    expectStatus(await moveReturn(first.id, "cancel"), 200, "cancel");
+    assert.deepEqual(await counts(large, shop), { on_hand: 2, held: 0, available: 2, committed: 0 }, "the hold is released");
+
+    // The second exchange's receipt dies right after its write: D1 says received at once,
+    // the stock catches up with the sweeper, and the retry replays the answer.
+    const second = expectStatus(await openReturn({ ...exchange, lines: [line(small, 2, "wrong_size", { replacement_sku: large })] }), 201, "exchange two");
+    const receipt = { location_id: shop, lines: [{ sku: small, condition: "resellable" }] };
+    const key = fresh("rcv");
+    const died = await call("POST", `/v1/returns/${second.id}/receive`, { body: receipt, headers: { "idempotency-key": key, "x-omniedge-fault": "after_return_write" } });
+    assert.equal(died.status, 500, JSON.stringify(died.json));
+    assert.equal(expectStatus(await call("GET", `/v1/returns/${second.id}`), 200, "read").status, "received");
+    await sweep();
+    assert.deepEqual(await counts(small, shop), { on_hand: 2, held: 0, available: 2, committed: 0 }, "the returned units are on hand once");
+    assert.deepEqual(await counts(large, shop), { on_hand: 0, held: 0, available: 0, committed: 0 }, "the replacement was handed over");
+    await sweep();
+    assert.equal((await counts(small, shop)).on_hand, 2, "a second sweep changes nothing");
+    const replay = await call("POST", `/v1/returns/${second.id}/receive`, { body: receipt, headers: { "idempotency-key": key } });
+    assert.equal(replay.status, 200);
+    assert.equal(replay.headers.get("idempotent-replayed"), "true");
+    const linked = expectStatus(await call("GET", `/v1/orders/${replay.json.replacement.order_id}`), 200, "linked order");
+    assert.deepEqual(linked.lines.map((l) => [l.sku, l.quantity]), [[large, 2]]);
+    // Another price is refused.
+    await product(`TEE-XL-${run}`, { style: `TEE-${run}`, size: "XL", price: "29.95" });
+    const other = await deliveredWebOrder([{ sku: small, quantity: 1 }]);
+    expectProblem(await openReturn({ order_id: other.id, location_id: shop, lines: [line(small, 1, "wrong_size", { replacement_sku: `TEE-XL-${run}` })] }), 422, "replacement_price_differs");
   });
 });

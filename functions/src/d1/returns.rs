@@ -196,6 +196,9 @@ impl D1OrderStore {
         batch.push(idempotency::finish(db, &claim.scope, &claim.key, &writer, w.status, &serde_json::to_string(ret)?)?);
         let results = db.batch(batch).await?;
         let written = results.get(1).and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) == 1;
+        if written && self.fault == Some(crate::http::faults::Fault::AfterReturnWrite) {
+            panic!("injected fault: a return step died after writing the return");
+        }
         Ok(if written { Ok(()) } else { Err(PortError::Refused(ReturnWriteRefused::Changed)) })
     }
 }

@@ -20,6 +20,8 @@ pub enum Fault {
     AfterOrderWrite,
     /// A status change, after the status and what it owes are written.
     AfterStatusWrite,
+    /// A return step, after the return and what it owes are written.
+    AfterReturnWrite,
 }
 
 impl Fault {
@@ -29,6 +31,7 @@ impl Fault {
             "after_reserve" => Some(Fault::AfterReserve),
             "after_order_write" => Some(Fault::AfterOrderWrite),
             "after_status_write" => Some(Fault::AfterStatusWrite),
+            "after_return_write" => Some(Fault::AfterReturnWrite),
             _ => None,
         }
     }
