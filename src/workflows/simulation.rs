@@ -20,8 +20,9 @@
 //! port call, then retried and swept; and the returns' invariants checked: no unit
 //! returned beyond what was handed over, one key is at most one return, every
 //! resellable unit received goes on hand exactly once where received (damaged ones
-//! never), a goodwill coupon is issued once per received return that earns one, and
-//! nothing is left owed.
+//! never), a goodwill coupon is issued once per received return that earns one, an
+//! exchange's replacement units are handed over under its linked order once received and
+//! no longer held once received or cancelled (nothing stranded), and nothing is left owed.
 //!
 //! `SIMULATION_SEEDS` (default 2000) sets how many seeds run; `SIMULATION_SEED` replays one.
 //! A failure names its seed.
@@ -41,7 +42,7 @@ use crate::sales::order::{OrderAction, OrderStatus};
 use crate::sales::placement::{Order, OrderDraft};
 use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
 use crate::shared::quantity::{PositiveQuantity, Quantity};
-use crate::returns::{Condition, LineRequest, Return, ReturnReason, ReturnRequest, ReturnState};
+use crate::returns::{Condition, LineRequest, Return, ReturnReason, ReturnRequest, ReturnState, ReturnStatus};
 use crate::shared::ids::ReturnId;
 use crate::workflows::effects::{Effect, OwedEffect};
 use crate::workflows::returns::{Actor, ReturnSettings, Step};
@@ -884,6 +885,24 @@ fn receive_flow(world: &World) -> Flow<'_> {
     })
 }
 
+/// Cancels a requested return (picked at random), under one key per return.
+fn cancel_flow(world: &World) -> Flow<'_> {
+    Box::pin(async move {
+        let picked = {
+            let d1 = world.d1.borrow();
+            let requested: Vec<&ReturnId> = d1.returns.values().filter(|r| r.state == ReturnState::Requested).map(|r| &r.id).collect();
+            (!requested.is_empty()).then(|| requested[world.rng.borrow_mut().below(requested.len())].clone())
+        };
+        let Some(id) = picked else { return Ok(()) };
+        let claim = ClaimKey { scope: "sim:cancel".into(), key: format!("cancel-{id}"), fingerprint: "cancel".into(), owner: world.new_owner() };
+        let actor = Actor { by: "sim", channel: None, authorize: |_: &Return| Ok(()) };
+        match crate::workflows::returns::step(world, &id, Step::Cancel, &claim, actor).await {
+            Err(crate::workflows::returns::ReturnFlowError::Settle(e @ SettleError::Refused { .. })) => Err(format!("cancelling {id}: {e}")),
+            _ => Ok(()),
+        }
+    })
+}
+
 /// Returns some handed-over orders while everything crashes, recovers, and checks the
 /// returns' invariants.
 fn returns_phase(world: &World, rng: &mut Rng) -> Result<(), String> {
@@ -901,7 +920,8 @@ fn returns_phase(world: &World, rng: &mut Rng) -> Result<(), String> {
                     sku: l.sku.clone(),
                     quantity: PositiveQuantity::new(1 + rng.below(l.quantity.get() as usize) as i64).expect("small"),
                     reason: if rng.chance(50) { ReturnReason::Defective } else { ReturnReason::WrongSize },
-                    replacement_sku: None,
+                    // An exchange for any SKU of the world (one style, one price), held where received.
+                    replacement_sku: rng.chance(40).then(|| world.products[rng.below(world.products.len())].sku.clone()),
                 });
             }
         }
@@ -913,6 +933,7 @@ fn returns_phase(world: &World, rng: &mut Rng) -> Result<(), String> {
     world.fault_percent.set([3, 8, 15][rng.below(3)]);
     let mut flows: Vec<Flow> = opens.iter().map(|(id, request, key)| open_flow(world, id.clone(), request.clone(), key.clone())).collect();
     flows.extend((0..3).map(|_| receive_flow(world)));
+    flows.extend((0..2).map(|_| cancel_flow(world)));
     schedule(world, rng, flows)?;
 
     // Recovery: every request sent again (a replay, a refusal, or the return at last), every return received, the sweeper.
@@ -967,6 +988,24 @@ fn check_returns(world: &World, handed: &[Order], before: &BTreeMap<(Sku, Locati
             };
             if commitment != expected {
                 return Err(format!("return {} line {} is {:?} ({condition:?}) but its stock shows {commitment:?}", ret.id, line.sku, ret.state.status()));
+            }
+        }
+        if let Some(replacement) = &ret.replacement {
+            let hold = crate::sales::placement::direct_hold_ref(&replacement.order_id);
+            let held: u32 = replacement
+                .lines
+                .iter()
+                .flat_map(|l| stock.get(&l.sku).map(|s| in_memory(s.ledger.holds_of(&hold, world.now()))).unwrap_or_default())
+                .map(|a| a.quantity.get())
+                .sum();
+            let linked = d1.orders.get(&replacement.order_id).map(|r| r.order.status);
+            let settled = match ret.state.status() {
+                ReturnStatus::Requested => linked.is_none(),
+                ReturnStatus::Cancelled | ReturnStatus::Rejected => held == 0 && linked.is_none(),
+                ReturnStatus::Received | ReturnStatus::Refunded => held == 0 && matches!(linked, Some(OrderStatus::Collected | OrderStatus::Cancelled)),
+            };
+            if !settled {
+                return Err(format!("return {} is {:?}: its replacement holds {held} units and its linked order is {linked:?}", ret.id, ret.state.status()));
             }
         }
         let issued = d1.coupons_issued.iter().filter(|id| **id == ret.id).count();
