@@ -15,7 +15,7 @@
 use crate::access::AccessError;
 use crate::inventory::ledger::{Allocation, StockError};
 use crate::locations::Location;
-use crate::returns::exchange::{arrange, linked_order, ExchangeError, GoodwillPolicy, Replacement};
+use crate::returns::exchange::{arrange, linked_order, ExchangeError, GoodwillOffer, GoodwillPolicy, Replacement};
 use crate::returns::policy::ReturnPolicy;
 use crate::returns::{Condition, Opening, RefundMethod, Return, ReturnError, ReturnRequest};
 use crate::sales::placement::{direct_hold_ref, Order};
@@ -133,11 +133,14 @@ pub async fn open<P: Ports>(
             let opening = Opening { id: id.clone(), order, earlier: &earlier, policy: &settings.policy, channel, by: actor.by, now };
             let mut ret = Return::open(request.clone(), opening)?;
             known_location(ports, &ret.location_id).await?;
-            let mut skus: Vec<Sku> = ret.lines.iter().flat_map(|l| [Some(l.sku.clone()), l.replacement_sku.clone()]).flatten().collect();
-            if let crate::returns::exchange::GoodwillOffer::Gift { sku } = &settings.goodwill.offer {
-                skus.push(sku.clone());
+            // The catalog is read only for what an exchange or a gift needs.
+            let mut skus: Vec<Sku> = ret.lines.iter().filter_map(|l| l.replacement_sku.clone().map(|r| [l.sku.clone(), r])).flatten().collect();
+            if let GoodwillOffer::Gift { sku } = &settings.goodwill.offer {
+                if ret.lines.iter().any(|l| settings.goodwill.reasons.contains(&l.reason.code())) {
+                    skus.push(sku.clone());
+                }
             }
-            let products = ports.orders().products(&skus).await?;
+            let products = if skus.is_empty() { Vec::new() } else { ports.orders().products(&skus).await? };
             arrange(&mut ret, order, &products, &settings.goodwill, now, settings.replacement_hold)?;
             if let Some(replacement) = &ret.replacement {
                 set_aside(ports, replacement, now + settings.opening_hold).await?;
@@ -165,7 +168,7 @@ pub async fn open<P: Ports>(
             match ports.returns().write(write).await {
                 Ok(()) => {
                     // The return is written: what cannot be applied now is settled later.
-                    settle_written(ports, &ret.order_id, linked.as_ref()).await;
+                    settle_written(ports, &ret.order_id, !owed.is_empty(), linked.as_ref()).await;
                     return Ok(ret);
                 }
                 Err(PortError::Refused(ReturnWriteRefused::Changed)) => continue,
@@ -234,7 +237,7 @@ pub async fn step<P: Ports>(
             match ports.returns().write(write).await {
                 Ok(()) => {
                     // The step is written: what cannot be applied now is settled later.
-                    settle_written(ports, &ret.order_id, linked.as_ref()).await;
+                    settle_written(ports, &ret.order_id, !owed.is_empty(), linked.as_ref()).await;
                     return Ok(ret);
                 }
                 Err(PortError::Refused(ReturnWriteRefused::Changed)) => continue,
@@ -266,10 +269,12 @@ async fn claimed<P: Ports>(ports: &P, claim: &ClaimKey, work: impl std::future::
     }
 }
 
-/// Settles what a written step owes: the return's order's effects, and the linked
-/// order's. Best effort: the sweeper finishes what cannot be applied now.
-async fn settle_written<P: Ports>(ports: &P, order: &OrderId, linked: Option<&Order>) {
-    let _ = settle_order(ports, order).await;
+/// Settles what a written step owes: the return's order's effects (when it owes any), and
+/// the linked order's. Best effort: the sweeper finishes what cannot be applied now.
+async fn settle_written<P: Ports>(ports: &P, order: &OrderId, owes: bool, linked: Option<&Order>) {
+    if owes {
+        let _ = settle_order(ports, order).await;
+    }
     if let Some(linked) = linked {
         let _ = settle_order(ports, &linked.id).await;
     }
