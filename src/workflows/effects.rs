@@ -10,7 +10,7 @@
 use crate::inventory::ledger::{Allocation, HoldRef, OrderRef};
 use crate::sales::allocation::per_sku;
 use crate::sales::order::StockEffect;
-use crate::sales::placement::{direct_hold_ref, Order};
+use crate::sales::placement::{direct_hold_ref, order_ref, Order};
 use crate::returns::Return;
 use chrono::{DateTime, Utc};
 use crate::shared::ids::{CartId, LocationId, OrderId, Sku};
@@ -32,9 +32,12 @@ pub enum Effect {
     /// A return's replacement units stay held where they will be handed over, until
     /// `until` (the opening held them briefly; this keeps them). Units gone meanwhile
     /// cannot be held: the receipt then hands over what is there.
-    HoldReplacement { sku: Sku, hold: HoldRef, allocations: Vec<Allocation>, until: DateTime<Utc> },
-    /// A cancelled or rejected return's replacement units are let go.
-    ReleaseReplacement { sku: Sku, hold: HoldRef },
+    /// Held for the linked `order` they will be handed over under: once that order's units
+    /// are settled (handed over, or voided by a release), a late hold holds nothing.
+    HoldReplacement { sku: Sku, order: OrderRef, hold: HoldRef, allocations: Vec<Allocation>, until: DateTime<Utc> },
+    /// A cancelled or rejected return's replacement units are let go, and its linked order
+    /// voided so that no late hold takes them again.
+    ReleaseReplacement { sku: Sku, order: OrderRef, hold: HoldRef },
     /// The cart the order was placed from is closed for it.
     CloseCart { cart: CartId, order: OrderId },
 }
@@ -96,13 +99,15 @@ pub fn stock_effects(order: &Order, effect: StockEffect) -> Vec<Effect> {
 pub fn replacement_holds(ret: &Return, release: bool) -> Vec<Effect> {
     let Some(replacement) = &ret.replacement else { return Vec::new() };
     let hold = direct_hold_ref(&replacement.order_id);
+    let order = order_ref(&replacement.order_id);
     replacement
         .lines
         .iter()
         .map(|l| match release {
-            true => Effect::ReleaseReplacement { sku: l.sku.clone(), hold: hold.clone() },
+            true => Effect::ReleaseReplacement { sku: l.sku.clone(), order: order.clone(), hold: hold.clone() },
             false => Effect::HoldReplacement {
                 sku: l.sku.clone(),
+                order: order.clone(),
                 hold: hold.clone(),
                 allocations: vec![Allocation { location_id: replacement.location_id.clone(), quantity: l.quantity }],
                 until: replacement.held_until,

@@ -45,6 +45,9 @@ pub trait StockPort {
     async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable>;
     /// Holds exactly `allocations` for `hold` until `expires_at` (all or nothing).
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>>;
+    /// Holds as `hold` does for `order`'s units, unless that order's units are settled
+    /// already (then nothing is held).
+    async fn hold_for_order(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>>;
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable>;
     async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>>;
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
@@ -186,7 +189,16 @@ pub trait ReturnStore {
     /// Every return of an order, in any state.
     async fn returns_of(&self, order: &OrderId) -> Result<Vec<Return>, Unavailable>;
     async fn return_by_id(&self, id: &ReturnId) -> Result<Option<Return>, Unavailable>;
-    async fn write(&self, write: ReturnWrite<'_>) -> Result<(), PortError<ReturnWriteRefused>>;
+    async fn write(&self, write: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>>;
+}
+
+/// What a return step wrote: the order's new revision and the effects it now owes (those
+/// it owed before first), and the linked order as written with what it owes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnWritten {
+    pub order_revision: String,
+    pub owed: Vec<OwedEffect>,
+    pub linked: Option<StoredOrder>,
 }
 
 /// Everything a workflow runs over.

@@ -18,16 +18,16 @@ use crate::locations::Location;
 use crate::returns::exchange::{arrange, linked_order, ExchangeError, GoodwillOffer, GoodwillPolicy, Replacement};
 use crate::returns::policy::ReturnPolicy;
 use crate::returns::{Condition, Opening, RefundMethod, Return, ReturnError, ReturnRequest};
-use crate::sales::placement::{direct_hold_ref, Order};
+use crate::sales::placement::{direct_hold_ref, order_ref, Order};
 use crate::shared::channel::Channel;
 use crate::shared::geo::round_km;
 use crate::shared::ids::{LocationId, OrderId, ReturnId, Sku};
 use crate::workflows::effects::{owed_at_placement, owed_at_receipt, replacement_holds};
 use crate::workflows::ports::{
-    ClaimKey, ClaimRefused, OrderStore, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, StockPort, StoredOrder,
-    Unavailable,
+    ClaimKey, ClaimRefused, OrderStore, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
+    StoredOrder, Unavailable,
 };
-use crate::workflows::settlement::{settle, settle_order, SettleError};
+use crate::workflows::settlement::{settle, SettleError};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::join_all;
 use serde::Serialize;
@@ -166,9 +166,9 @@ pub async fn open<P: Ports>(
                 status: 201,
             };
             match ports.returns().write(write).await {
-                Ok(()) => {
+                Ok(written) => {
                     // The return is written: what cannot be applied now is settled later.
-                    settle_written(ports, &ret.order_id, !owed.is_empty(), linked.as_ref()).await;
+                    settle_written(ports, stored, written).await;
                     return Ok(ret);
                 }
                 Err(PortError::Refused(ReturnWriteRefused::Changed)) => continue,
@@ -235,9 +235,9 @@ pub async fn step<P: Ports>(
                 status: 200,
             };
             match ports.returns().write(write).await {
-                Ok(()) => {
+                Ok(written) => {
                     // The step is written: what cannot be applied now is settled later.
-                    settle_written(ports, &ret.order_id, !owed.is_empty(), linked.as_ref()).await;
+                    settle_written(ports, stored, written).await;
                     return Ok(ret);
                 }
                 Err(PortError::Refused(ReturnWriteRefused::Changed)) => continue,
@@ -269,14 +269,17 @@ async fn claimed<P: Ports>(ports: &P, claim: &ClaimKey, work: impl std::future::
     }
 }
 
-/// Settles what a written step owes: the return's order's effects (when it owes any), and
-/// the linked order's. Best effort: the sweeper finishes what cannot be applied now.
-async fn settle_written<P: Ports>(ports: &P, order: &OrderId, owes: bool, linked: Option<&Order>) {
-    if owes {
-        let _ = settle_order(ports, order).await;
+/// Settles what a written step owes, without reading it again: the return's order's
+/// effects (what it owed when read, then what the step added) and the linked order's.
+/// Best effort: the sweeper finishes what cannot be applied now.
+async fn settle_written<P: Ports>(ports: &P, read: StoredOrder, written: ReturnWritten) {
+    let mut owed = read.owed;
+    owed.extend(written.owed);
+    if !owed.is_empty() {
+        let _ = settle(ports, StoredOrder { order: read.order, revision: written.order_revision, owed }).await;
     }
-    if let Some(linked) = linked {
-        let _ = settle_order(ports, &linked.id).await;
+    if let Some(linked) = written.linked {
+        let _ = settle(ports, linked).await;
     }
 }
 
@@ -295,11 +298,12 @@ async fn order_of<P: Ports>(ports: &P, id: &OrderId) -> Result<StoredOrder, Retu
 /// or none; when one is short there, answers the nearest locations that have it.
 async fn set_aside<P: Ports>(ports: &P, replacement: &Replacement, until: DateTime<Utc>) -> Result<(), ReturnFlowError> {
     let hold = direct_hold_ref(&replacement.order_id);
+    let order = order_ref(&replacement.order_id);
     let at = &replacement.location_id;
     let held = join_all(replacement.lines.iter().map(|l| {
         let allocations = [Allocation { location_id: at.clone(), quantity: l.quantity }];
-        let hold = &hold;
-        async move { ports.stock().hold(&l.sku, hold, &allocations, until).await }
+        let (hold, order) = (&hold, &order);
+        async move { ports.stock().hold_for_order(&l.sku, order, hold, &allocations, until).await }
     }))
     .await;
     let Some((line, failure)) = replacement.lines.iter().zip(held).find_map(|(l, r)| r.err().map(|e| (l, e))) else { return Ok(()) };

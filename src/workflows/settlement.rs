@@ -154,11 +154,14 @@ async fn apply<P: Ports>(ports: &P, effect: &Effect) -> Result<(), Failure> {
         Effect::Restock { sku, order } => stock.restock(sku, order).await.map_err(|e| e.map_refusal(|r| r.to_string())),
         Effect::ReceiveReturn { sku, receipt, location_id, quantity } => stock.receive_return(sku, receipt, location_id, *quantity).await.map_err(PortError::from),
         // Units sold meanwhile cannot be kept: the replacement is then handed over from what is there.
-        Effect::HoldReplacement { sku, hold, allocations, until } => match stock.hold(sku, hold, allocations, *until).await {
+        Effect::HoldReplacement { sku, order, hold, allocations, until } => match stock.hold_for_order(sku, order, hold, allocations, *until).await {
             Err(PortError::Refused(StockError::Shortage { .. })) => Ok(()),
             other => other.map_err(|e| e.map_refusal(|r| r.to_string())),
         },
-        Effect::ReleaseReplacement { sku, hold } => stock.release(sku, hold).await.map_err(PortError::from),
+        Effect::ReleaseReplacement { sku, order, hold } => match stock.restock(sku, order).await {
+            Ok(()) => stock.release(sku, hold).await.map_err(PortError::from),
+            Err(e) => Err(e.map_refusal(|r| r.to_string())),
+        },
         Effect::CloseCart { cart, order } => ports.carts().close(cart, order).await.map_err(|e| e.map_refusal(|r| r.to_string())),
     };
     result.map_err(|e| {

@@ -49,7 +49,7 @@ use crate::workflows::returns::{Actor, ReturnSettings, Step};
 use crate::workflows::lifecycle::{move_on, read};
 use crate::workflows::placement::{place, PlacementError, PlacementRequest};
 use crate::workflows::ports::{
-    CartPort, Claim, ClaimKey, ClaimRefused, OrderStore, OwedBefore, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, StockPort,
+    CartPort, Claim, ClaimKey, ClaimRefused, OrderStore, OwedBefore, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
     StoredOrder, Unavailable, WriteRefused,
 };
 use crate::workflows::settlement::{sweep, SettleError};
@@ -276,6 +276,12 @@ impl StockPort for World {
         refused(self.call(|| format!("hold {sku} {hold:?} {allocations:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.hold(hold, allocations, now, expires_at)))).await)
     }
 
+    async fn hold_for_order(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
+        let now = self.now();
+        let held = || self.with_stock(sku, |s| in_memory(s.ledger.hold_for_order(order, hold, allocations, now, expires_at)));
+        refused(self.call(|| format!("hold_for_order {sku} {order:?} {allocations:?}"), held).await)
+    }
+
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable> {
         self.call(|| format!("release {sku} {hold:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.release(hold)))).await.map(|_| ())
     }
@@ -491,7 +497,7 @@ impl ReturnStore for World {
         self.call(|| format!("return {id}"), || self.d1.borrow().returns.get(id).cloned()).await
     }
 
-    async fn write(&self, w: ReturnWrite<'_>) -> Result<(), PortError<ReturnWriteRefused>> {
+    async fn write(&self, w: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>> {
         refused(
             self.call(|| format!("write return {} at {} ({:?}) owing {:?}", w.ret.id, w.order_revision, w.ret.state.status(), w.owed), || {
                 let mut d1 = self.d1.borrow_mut();
@@ -507,17 +513,20 @@ impl ReturnStore for World {
                     row.revision = revision;
                 }
                 d1.returns.insert(w.ret.id.clone(), w.ret.clone());
+                let first = d1.next_seq + 1;
                 d1.owe(&order_id, w.owed);
-                if let Some((linked, owed)) = w.linked {
+                let owed = d1.owed.range(first..).map(|(seq, (_, effect))| OwedEffect { seq: *seq, effect: effect.clone() }).collect();
+                let linked = w.linked.map(|(linked, owed)| {
                     let revision = d1.revise();
                     d1.orders.insert(linked.id.clone(), Row { order: linked.clone(), revision });
                     d1.owe(&linked.id, owed);
-                }
+                    d1.stored(&linked.id).expect("just inserted")
+                });
                 if w.coupon.is_some() {
                     d1.coupons_issued.push(w.ret.id.clone());
                 }
                 d1.claims.insert(slot, ClaimState::Done { fingerprint: w.claim.fingerprint.clone(), answer: Answer::Return(Box::new(w.ret.clone())) });
-                Ok(())
+                Ok(ReturnWritten { order_revision: revision.to_string(), owed, linked })
             })
             .await,
         )

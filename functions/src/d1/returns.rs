@@ -13,7 +13,9 @@ use crate::http::new_id;
 use omniedge::returns::{Condition, Return, ReturnState, ReturnStatus};
 use omniedge::shared::ids::{CustomerId, LocationId, OrderId, ReturnId};
 use omniedge::shared::money::{Currency, Money};
-use omniedge::workflows::ports::{ClaimKey, ClaimRefused, PortError, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, Unavailable};
+use omniedge::workflows::ports::{
+    ClaimKey, ClaimRefused, PortError, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StoredOrder, Unavailable,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -125,13 +127,13 @@ impl ReturnStore for D1OrderStore {
         get(&self.db, id).await.map_err(unavailable)
     }
 
-    async fn write(&self, write: ReturnWrite<'_>) -> Result<(), PortError<ReturnWriteRefused>> {
+    async fn write(&self, write: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>> {
         self.write_step(write).await.map_err(unavailable)?
     }
 }
 
 impl D1OrderStore {
-    async fn write_step(&self, w: ReturnWrite<'_>) -> ApiResult<Result<(), PortError<ReturnWriteRefused>>> {
+    async fn write_step(&self, w: ReturnWrite<'_>) -> ApiResult<Result<ReturnWritten, PortError<ReturnWriteRefused>>> {
         let db = &self.db;
         let now = crate::http::now_rfc3339();
         let revision = new_id("rev");
@@ -151,10 +153,13 @@ impl D1OrderStore {
                 .bind(&[order.into(), revision.as_str().into(), now.as_str().into(), claim.scope.as_str().into(), claim.key.as_str().into(), writer.as_str().into()])?,
         ];
         batch.extend(save(db, ret, &revision, &now)?);
+        let first_owed = batch.len();
         batch.extend(orders::owe(db, &ret.order_id, &revision, w.owed, &now)?);
+        let linked_revision = new_id("rev");
+        let mut first_linked_owed = batch.len();
         if let Some((linked, owed)) = w.linked {
-            let linked_revision = new_id("rev");
             batch.extend(orders::insert(db, linked, &linked_revision, [&claim.scope, &claim.key, &writer])?);
+            first_linked_owed = batch.len();
             batch.extend(orders::owe(db, &linked.id, &linked_revision, owed, &now)?);
         }
         if let Some(coupon) = &w.coupon {
@@ -199,7 +204,19 @@ impl D1OrderStore {
         if written && self.fault == Some(crate::http::faults::Fault::AfterReturnWrite) {
             panic!("injected fault: a return step died after writing the return");
         }
-        Ok(if written { Ok(()) } else { Err(PortError::Refused(ReturnWriteRefused::Changed)) })
+        if !written {
+            return Ok(Err(PortError::Refused(ReturnWriteRefused::Changed)));
+        }
+        let owed = super::order_store::recorded(&results[first_owed..], w.owed)?;
+        let linked = match w.linked {
+            Some((order, effects)) => Some(StoredOrder {
+                order: order.clone(),
+                revision: linked_revision,
+                owed: super::order_store::recorded(&results[first_linked_owed..], effects)?,
+            }),
+            None => None,
+        };
+        Ok(Ok(ReturnWritten { order_revision: revision, owed, linked }))
     }
 }
 
