@@ -186,8 +186,8 @@ pub struct ReturnWrite<'a> {
 /// a step lets go of a refused claim with `OrderStore::abandon`.
 pub trait ReturnStore {
     async fn claim_step(&self, key: &ClaimKey) -> Result<ReturnClaim, PortError<ClaimRefused>>;
-    /// Every return of an order, in any state.
-    async fn returns_of(&self, order: &OrderId) -> Result<Vec<Return>, Unavailable>;
+    /// An order as stored and every return of it, in any state, read at one instant.
+    async fn order_with_returns(&self, order: &OrderId) -> Result<Option<(StoredOrder, Vec<Return>)>, Unavailable>;
     async fn return_by_id(&self, id: &ReturnId) -> Result<Option<Return>, Unavailable>;
     async fn write(&self, write: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>>;
 }

@@ -124,9 +124,8 @@ pub async fn open<P: Ports>(
 ) -> Result<Answered, ReturnFlowError> {
     claimed(ports, claim, async {
         for _ in 0..MAX_ATTEMPTS {
-            let stored = order_of(ports, &request.order_id).await?;
+            let (stored, earlier) = ports.returns().order_with_returns(&request.order_id).await?.ok_or_else(|| ReturnFlowError::OrderNotFound(request.order_id.clone()))?;
             (actor.authorize)(&stored.order)?;
-            let earlier = ports.returns().returns_of(&request.order_id).await?;
             let order = &stored.order;
             let now = ports.now();
             let channel = actor.channel.unwrap_or(order.origin.channel());
@@ -192,11 +191,12 @@ pub async fn step<P: Ports>(
         for _ in 0..MAX_ATTEMPTS {
             let found = ports.returns().return_by_id(id).await?.ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
             (actor.authorize)(&found)?;
-            // Whatever the order still owes (the replacement's hold) is applied first.
-            let stored = settle(ports, order_of(ports, &found.order_id).await?).await?;
-            // Read again after the order's revision: a step written in between moved the
+            // The return read with its order's revision: a step written since moves the
             // revision on, so this step's write cannot land on what it did not see.
-            let mut ret = ports.returns().return_by_id(id).await?.ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
+            let (stored, returns) = ports.returns().order_with_returns(&found.order_id).await?.ok_or_else(|| ReturnFlowError::OrderNotFound(found.order_id.clone()))?;
+            let mut ret = returns.into_iter().find(|r| &r.id == id).ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
+            // Whatever the order still owes (the replacement's hold) is applied first.
+            let stored = settle(ports, stored).await?;
             let now = ports.now();
             let by = actor.by;
             let (owed, linked, coupon, store_credit) = match &step {
@@ -288,10 +288,6 @@ async fn known_location<P: Ports>(ports: &P, id: &LocationId) -> Result<(), Retu
         true => Ok(()),
         false => Err(ReturnFlowError::LocationNotFound(id.clone())),
     }
-}
-
-async fn order_of<P: Ports>(ports: &P, id: &OrderId) -> Result<StoredOrder, ReturnFlowError> {
-    ports.orders().order(id).await?.ok_or_else(|| ReturnFlowError::OrderNotFound(id.clone()))
 }
 
 /// Holds the replacement units where they will be handed over until `until`, every SKU

@@ -489,8 +489,12 @@ impl ReturnStore for World {
         })
     }
 
-    async fn returns_of(&self, order: &OrderId) -> Result<Vec<Return>, Unavailable> {
-        self.call(|| format!("returns of {order}"), || self.d1.borrow().returns.values().filter(|r| &r.order_id == order).cloned().collect()).await
+    async fn order_with_returns(&self, order: &OrderId) -> Result<Option<(StoredOrder, Vec<Return>)>, Unavailable> {
+        self.call(|| format!("order {order} with its returns"), || {
+            let d1 = self.d1.borrow();
+            d1.stored(order).map(|stored| (stored, d1.returns.values().filter(|r| &r.order_id == order).cloned().collect()))
+        })
+        .await
     }
 
     async fn return_by_id(&self, id: &ReturnId) -> Result<Option<Return>, Unavailable> {

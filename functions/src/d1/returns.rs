@@ -119,8 +119,8 @@ impl ReturnStore for D1OrderStore {
         }
     }
 
-    async fn returns_of(&self, order: &OrderId) -> Result<Vec<Return>, Unavailable> {
-        of_order(&self.db, order).await.map_err(unavailable)
+    async fn order_with_returns(&self, order: &OrderId) -> Result<Option<(StoredOrder, Vec<Return>)>, Unavailable> {
+        self.read_order_with_returns(order).await.map_err(unavailable)
     }
 
     async fn return_by_id(&self, id: &ReturnId) -> Result<Option<Return>, Unavailable> {
@@ -133,6 +133,17 @@ impl ReturnStore for D1OrderStore {
 }
 
 impl D1OrderStore {
+    async fn read_order_with_returns(&self, order: &OrderId) -> ApiResult<Option<(StoredOrder, Vec<Return>)>> {
+        let db = &self.db;
+        let mut batch = orders::reads(db, order)?;
+        batch.push(db.prepare(OF_ORDER).bind(&[order.as_str().into()])?);
+        let results = db.batch(batch).await?;
+        let Some(stored) = orders::stored(&results)? else { return Ok(None) };
+        let rows: Vec<super::DocumentRow> = results.get(2).map(|r| r.results()).transpose()?.unwrap_or_default();
+        let returns = rows.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<_, _>>()?;
+        Ok(Some((stored, returns)))
+    }
+
     async fn write_step(&self, w: ReturnWrite<'_>) -> ApiResult<Result<ReturnWritten, PortError<ReturnWriteRefused>>> {
         let db = &self.db;
         let now = crate::http::now_rfc3339();
@@ -224,9 +235,11 @@ pub async fn get(db: &D1Database, id: &ReturnId) -> ApiResult<Option<Return>> {
     document(db, "SELECT body FROM returns WHERE id = ?1", &[id.as_str().into()]).await
 }
 
+const OF_ORDER: &str = "SELECT body FROM returns WHERE order_id = ?1 ORDER BY created_at, id";
+
 /// An order's returns, oldest first.
 pub async fn of_order(db: &D1Database, order: &OrderId) -> ApiResult<Vec<Return>> {
-    documents(db, "SELECT body FROM returns WHERE order_id = ?1 ORDER BY created_at, id", &[order.as_str().into()]).await
+    documents(db, OF_ORDER, &[order.as_str().into()]).await
 }
 
 /// Returns heading to a location and not yet received, oldest first.
