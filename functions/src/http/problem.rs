@@ -592,6 +592,30 @@ mod tests {
     }
 
     #[test]
+    fn returns_say_exactly_why_not() {
+        use omniedge::returns::ReturnStatus;
+        use omniedge::shared::ids::ReturnId;
+        let sku = Sku::parse("A").unwrap();
+        let cases: Vec<(ReturnFlowError, u16, &str)> = vec![
+            (ReturnFlowError::NotFound(ReturnId::parse("ret_1").unwrap()), 404, "return_not_found"),
+            (ReturnFlowError::LocationNotFound(LocationId::parse("s9").unwrap()), 404, "location_not_found"),
+            (ReturnError::OrderCancelled.into(), 422, "order_cancelled"),
+            (ReturnError::OverReturn { sku: sku.clone(), requested: 2, returnable: 1 }.into(), 422, "over_return"),
+            (ReturnError::InvalidTransition { status: ReturnStatus::Received, action: "received" }.into(), 409, "invalid_return_transition"),
+            (ExchangeError::UnknownProduct { sku: sku.clone() }.into(), 422, "unknown_sku"),
+            (ReturnFlowError::ReplacementUnavailable { sku: sku.clone(), location_id: LocationId::parse("s1").unwrap(), nearest: vec![] }, 409, "replacement_unavailable"),
+            (ReturnFlowError::Changed, 409, "order_changed"),
+            (ReturnFlowError::Unavailable(Unavailable("d1".into())), 500, "internal_error"),
+        ];
+        for (e, status, code) in cases {
+            let p: Problem = e.into();
+            assert_eq!((p.status, p.code.as_str()), (status, code));
+        }
+        let p: Problem = ReturnFlowError::from(ReturnError::OverReturn { sku, requested: 2, returnable: 1 }).into();
+        assert_eq!((&p.extensions["requested"], &p.extensions["returnable"]), (&json!(2), &json!(1)));
+    }
+
+    #[test]
     fn browser_access() {
         let cases: Vec<(AccessError, &str)> = vec![
             (AccessError::PublishableNotAllowed, "publishable_key_not_allowed"),
