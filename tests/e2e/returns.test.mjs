@@ -271,6 +271,19 @@ describe("returns", () => {
     assert.deepEqual([level.on_hand, level.available], [0, 0], "damaged units never become available");
     const damaged = expectStatus(await call("GET", `/v1/locations/${loc.store}/damaged-units`, { key: pos }), 200, "damaged").items;
     assert.deepEqual(damaged.map((d) => [d.sku, d.quantity]), [[sku.mug, 2]]);
+    // Rejected by the store with a reason: recorded with who and when; it cannot be refunded.
+    await stock(sku.mug, loc.store, 1);
+    const other = await placed({ channel: "web", customer_id: customer.id, lines: [{ sku: sku.mug, quantity: 1 }], fulfilment: pickupAt(loc.store), payment: paid("pay_on_pickup") });
+    for (const a of ["mark_ready", "collect"]) expectStatus(await act(other.id, a), 200, a);
+    const asked = expectStatus(await openReturn({ order_id: other.id, location_id: loc.store, lines: [line(sku.mug, 1)] }), 201, "open");
+    const elsewhere = `elsewhere-${uid()}`;
+    await location(elsewhere);
+    expectProblem(await moveReturn(asked.id, "reject", { reason: "worn" }, { key: await storeKey(elsewhere) }), 403, "other_location");
+    const rejected = expectStatus(await moveReturn(asked.id, "reject", { reason: "worn outside" }, { key: pos }), 200, "reject");
+    assert.deepEqual([rejected.status, rejected.reason], ["rejected", "worn outside"]);
+    assert.deepEqual(rejected.history.map((s) => s.status), ["requested", "rejected"]);
+    assert.ok(rejected.history[1].by.length > 0 && Date.parse(rejected.history[1].at) > 0);
+    expectProblem(await moveReturn(asked.id, "refund", { method: "store_credit" }), 409, "invalid_return_transition");
     const listed = expectStatus(await call("GET", `/v1/returns?status=received&location_id=${loc.store}`), 200, "back office list").items;
     assert.deepEqual(listed.map((r) => r.id), [ret.id]);
     expectProblem(await call("GET", `/v1/returns?status=received`, { key: pos }), 403, "admin_only");
