@@ -215,6 +215,21 @@ pub enum ReturnStatus {
     Cancelled,
 }
 
+impl ReturnStatus {
+    pub const ALL: [ReturnStatus; 5] = [ReturnStatus::Requested, ReturnStatus::Received, ReturnStatus::Refunded, ReturnStatus::Rejected, ReturnStatus::Cancelled];
+
+    /// As on the wire and in D1.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReturnStatus::Requested => "requested",
+            ReturnStatus::Received => "received",
+            ReturnStatus::Refunded => "refunded",
+            ReturnStatus::Rejected => "rejected",
+            ReturnStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 impl ReturnState {
     pub fn status(&self) -> ReturnStatus {
         match self {
@@ -303,7 +318,7 @@ pub enum ReturnError {
     OverReturn { sku: Sku, requested: u32, returnable: u32 },
     #[error("the {days}-day return window for {sku} closed at {closed_at}")]
     WindowClosed { sku: Sku, days: u32, closed_at: DateTime<Utc> },
-    #[error("the return is {status:?}: it cannot be {action}")]
+    #[error("the return is {}: it cannot be {action}", status.as_str())]
     InvalidTransition { status: ReturnStatus, action: &'static str },
     #[error("the receipt must name every line of the return exactly once with its condition; {sku} does not fit")]
     ReceiptMismatch { sku: Sku },

@@ -11,7 +11,7 @@ use crate::http::problem::Problem;
 use crate::http::{body_bytes, idempotency_key, invalid_query, json, new_id, parse_json, parse_value, path_id, query_count, Query};
 use crate::ports::EdgePorts;
 use omniedge::access::{AccessError, Principal};
-use omniedge::returns::{ReceiptRequest, RefundMethod, Rejection, ReturnRequest, ReturnState};
+use omniedge::returns::{ReceiptRequest, RefundMethod, Rejection, ReturnRequest, ReturnState, ReturnStatus};
 use omniedge::shared::channel::Channel;
 use omniedge::shared::ids::{CustomerId, LocationId, OrderId, ReturnId};
 use omniedge::workflows::ports::ClaimKey;
@@ -94,7 +94,7 @@ pub async fn list(req: &Request, env: &Env, caller: &Principal) -> ApiResult<Res
     }
     caller.require_admin()?;
     let status = query.parse("status", |s| {
-        ["requested", "received", "refunded", "rejected", "cancelled"].into_iter().find(|k| *k == s).ok_or("must be requested, received, refunded, rejected or cancelled")
+        ReturnStatus::ALL.into_iter().find(|k| k.as_str() == s).ok_or("must be requested, received, refunded, rejected or cancelled")
     })?;
     let instant = |t: &str| {
         chrono::DateTime::parse_from_rfc3339(t)
@@ -114,10 +114,13 @@ pub async fn list(req: &Request, env: &Env, caller: &Principal) -> ApiResult<Res
 /// Moves a return on: `POST /v1/returns/{id}/{receive|reject|cancel|refund}`.
 pub async fn act(id: &str, action: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let id = path_id(id, ReturnId::parse)?;
+    if !["receive", "reject", "cancel", "refund"].contains(&action) {
+        return Err(Problem::new(404, "not_found", format!("no return action {action:?}; use receive, reject, cancel or refund")).into());
+    }
     let key = idempotency_key(req)?;
     let (step, fingerprint) = match action {
         "cancel" => (Step::Cancel, "cancel".to_owned()),
-        "receive" | "reject" | "refund" => {
+        _ => {
             let (body, fingerprint) = fingerprinted(req).await?;
             let step = match action {
                 "receive" => {
@@ -134,7 +137,6 @@ pub async fn act(id: &str, action: &str, req: &mut Request, env: &Env, caller: &
             };
             (step, fingerprint)
         }
-        _ => return Err(Problem::new(404, "not_found", format!("no return action {action:?}; use receive, reject, cancel or refund")).into()),
     };
     let claim = ClaimKey { scope: format!("{}:return:{id}:{action}", caller.key_id()), key, fingerprint, owner: new_id("claim") };
     let authorize = |ret: &omniedge::returns::Return| -> Result<(), AccessError> {

@@ -29,16 +29,6 @@ fn unavailable(e: impl Into<crate::http::error::ApiError>) -> Unavailable {
 /// A statement guarded by the order being at the step's new revision (?1 order, ?2 revision).
 const AT_NEW_REVISION: &str = "(SELECT revision FROM orders WHERE id = ?1) = ?2";
 
-fn status_str(status: ReturnStatus) -> &'static str {
-    match status {
-        ReturnStatus::Requested => "requested",
-        ReturnStatus::Received => "received",
-        ReturnStatus::Refunded => "refunded",
-        ReturnStatus::Rejected => "rejected",
-        ReturnStatus::Cancelled => "cancelled",
-    }
-}
-
 fn stamp(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -65,7 +55,7 @@ fn save(db: &D1Database, ret: &Return, revision: &str, now: &str) -> ApiResult<V
             ret.id.as_str().into(),
             ret.customer_id.as_ref().map_or(JsValue::NULL, |c| c.as_str().into()),
             ret.channel.as_str().into(),
-            status_str(ret.state.status()).into(),
+            ret.state.status().as_str().into(),
             ret.location_id.as_str().into(),
             received_location.clone(),
             serde_json::to_string(ret)?.into(),
@@ -78,7 +68,7 @@ fn save(db: &D1Database, ret: &Return, revision: &str, now: &str) -> ApiResult<V
             db.prepare(format!(
                 "INSERT INTO return_steps (return_id, status, at, by_key) SELECT ?3, ?4, ?5, ?6 WHERE {AT_NEW_REVISION} ON CONFLICT DO NOTHING"
             ))
-                .bind(&[order.clone(), revision.clone(), ret.id.as_str().into(), status_str(step.status).into(), stamp(&step.at).into(), step.by.as_str().into()])?,
+                .bind(&[order.clone(), revision.clone(), ret.id.as_str().into(), step.status.as_str().into(), stamp(&step.at).into(), step.by.as_str().into()])?,
         );
     }
     for line in &ret.lines {
@@ -254,7 +244,7 @@ pub async fn expected_at(db: &D1Database, location: &LocationId) -> ApiResult<Ve
 
 /// What the back office filters returns by.
 pub struct Filter {
-    pub status: Option<&'static str>,
+    pub status: Option<ReturnStatus>,
     pub location: Option<LocationId>,
     /// Opened at or after, and before (RFC 3339).
     pub from: Option<String>,
@@ -269,7 +259,7 @@ pub async fn list(db: &D1Database, f: &Filter) -> ApiResult<Vec<Return>> {
         db,
         "SELECT body FROM returns WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR location_id = ?2)
          AND (?3 IS NULL OR created_at >= ?3) AND (?4 IS NULL OR created_at < ?4) ORDER BY created_at DESC, id DESC LIMIT ?5",
-        &[text(f.status), text(f.location.as_ref().map(|l| l.as_str())), text(f.from.as_deref()), text(f.to.as_deref()), f.limit.into()],
+        &[text(f.status.map(ReturnStatus::as_str)), text(f.location.as_ref().map(|l| l.as_str())), text(f.from.as_deref()), text(f.to.as_deref()), f.limit.into()],
     )
     .await
 }
