@@ -27,7 +27,7 @@
 // BENCH-STYLE, and a `set` stock adjustment for every product at every bench location.
 // Figures go to stdout and, as JSON, to bench/out/latest.json.
 //
-// To add a scenario (add-to-cart, place-order, ...), append one entry to SCENARIOS.
+// To add a scenario (add-to-cart, place-order, open-and-receive, ...), append one entry to SCENARIOS.
 
 import http from "node:http";
 import https from "node:https";
@@ -265,7 +265,54 @@ const SCENARIOS = [
       body: { quantity: 1 + (Math.floor(seq / CART_POOL) % 3) },
     }),
   })),
+  {
+    // A store's POS takes one unit of a collected order back on the spot: the return is
+    // opened, received (back on hand at once) and its steps written, in one call. Every
+    // return writes against its order's revision, so the requests spread over a pool of
+    // orders (more than the workers in flight) to measure the work, not the contention.
+    name: "open-and-receive",
+    setup: returnableOrders,
+    status: 201,
+    request: (ctx, seq) => ({
+      method: "POST",
+      path: "/v1/returns",
+      headers: { ...ctx.auth, "idempotency-key": `bench-return-${ctx.runId}-${seq}` },
+      body: {
+        order_id: ctx.returnable[seq % ctx.returnable.length],
+        location_id: RETURN_STORE,
+        lines: [{ sku: RETURN_SKU, quantity: 1, reason: { code: "wrong_size" } }],
+        received: [{ sku: RETURN_SKU, condition: "resellable" }],
+      },
+    }),
+  },
 ];
+
+const RETURN_SKU = "BENCH-SKU-44";
+const RETURN_STORE = "bench-west";
+const RETURN_ORDERS = 64;
+const RETURN_UNITS = 2_000;
+
+/** Collected orders of many units each, at the store that takes the returns back. */
+async function returnableOrders(ctx) {
+  await ctx.expect([201], "POST", `/v1/stock/${RETURN_SKU}/adjustments`, {
+    headers: { "idempotency-key": `bench-return-stock-${ctx.runId}` },
+    body: { location_id: RETURN_STORE, kind: "set", quantity: RETURN_ORDERS * RETURN_UNITS, reason: "recount", note: "bench returns" },
+  });
+  ctx.returnable = [];
+  await inPool(Array.from({ length: RETURN_ORDERS }, (_, i) => i), ctx.concurrency, async (i) => {
+    const { json } = await ctx.expect([201], "POST", "/v1/orders", {
+      headers: { "idempotency-key": `bench-returnable-${ctx.runId}-${i}` },
+      body: {
+        channel: "web",
+        lines: [{ sku: RETURN_SKU, quantity: RETURN_UNITS }],
+        fulfilment: { type: "pickup", location_id: RETURN_STORE },
+        payment: { method: "pay_on_pickup" },
+      },
+    });
+    for (const action of ["mark_ready", "collect"]) await ctx.expect([200], "POST", `/v1/orders/${json.id}/${action}`);
+    ctx.returnable.push(json.id);
+  });
+}
 
 /** Whether the server serves the test hooks (answers 404 not_found when it does not). */
 async function testHooksServed(ctx) {

@@ -9,7 +9,10 @@ start_server() {
   mkdir -p "$state"
   (cd "$ROOT" && wrangler d1 migrations apply DB --local --persist-to "$state" >>"$log" 2>&1)
   # Own session, so stop_server can end wrangler and every workerd it started.
+  # The devtools inspector gets a port of its own too (OMNIEDGE_INSPECTOR_PORT, default
+  # 9229), so servers on other ports can run beside this one.
   (cd "$ROOT" && exec setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state" \
+      --inspector-port "${OMNIEDGE_INSPECTOR_PORT:-9229}" \
       --var "ADMIN_API_KEY:$admin_key" --show-interactive-dev-session=false "$@" >>"$log" 2>&1) &
   SERVER_PID=$!
   for _ in $(seq 1 180); do

@@ -201,3 +201,28 @@ pub fn email_settings(env: &Env) -> Result<EmailSettings, String> {
     };
     Ok(EmailSettings { transport, from })
 }
+/// The return rules: windows (`RETURN_WINDOWS`, e.g. "default=14,web=7,defective=730";
+/// default 14 days, defective 730), how long exchange units stay held at the receiving
+/// location (`EXCHANGE_HOLD_DAYS`, default 3), which reasons earn goodwill
+/// (`GOODWILL_REASONS`, default "defective"; "none" for none) and what
+/// (`GOODWILL_OFFER`: "coupon:<percent>:<days>", default "coupon:10:90", or "gift:<sku>").
+/// A malformed value is a deployment error.
+pub fn return_settings(env: &Env) -> Result<omniedge::workflows::returns::ReturnSettings, Problem> {
+    let malformed = |name: &str, e: String| {
+        worker::console_error!("{name} is malformed: {e}");
+        Problem::internal()
+    };
+    let policy = omniedge::returns::policy::ReturnPolicy::parse(&var(env, "RETURN_WINDOWS").unwrap_or_default()).map_err(|e| malformed("RETURN_WINDOWS", e))?;
+    let goodwill = omniedge::returns::exchange::GoodwillPolicy::parse(
+        &var(env, "GOODWILL_REASONS").unwrap_or_else(|| "defective".into()),
+        &var(env, "GOODWILL_OFFER").unwrap_or_else(|| "coupon:10:90".into()),
+    )
+    .map_err(|e| malformed("GOODWILL_REASONS/GOODWILL_OFFER", e))?;
+    let hold_days = var(env, "EXCHANGE_HOLD_DAYS").and_then(|d| d.trim().parse::<i64>().ok()).filter(|d| (1..=60).contains(d)).unwrap_or(3);
+    Ok(omniedge::workflows::returns::ReturnSettings {
+        policy,
+        goodwill,
+        replacement_hold: chrono::Duration::days(hold_days),
+        opening_hold: chrono::Duration::seconds(placement_hold_seconds(env)),
+    })
+}

@@ -1,5 +1,5 @@
 //! The workflows' ports bound to the platform for one request or cron run: D1 for
-//! orders and what they owe, the stock and cart Durable Objects, the clock.
+//! orders, returns and what they owe, the stock and cart Durable Objects, the clock.
 
 use crate::d1::order_store::D1OrderStore;
 use crate::http::error::ApiResult;
@@ -14,6 +14,8 @@ pub struct EdgePorts<'a> {
     orders: D1OrderStore,
     stock: StockObjects<'a>,
     carts: CartObjects<'a>,
+    /// How far the clock is moved (tests only, see `http::faults::clock_offset`).
+    clock_offset: chrono::Duration,
 }
 
 impl<'a> EdgePorts<'a> {
@@ -23,15 +25,25 @@ impl<'a> EdgePorts<'a> {
             orders: D1OrderStore { db: crate::d1::database(env)?, fault },
             stock: StockObjects { env, fault },
             carts: CartObjects { env },
+            clock_offset: chrono::Duration::zero(),
         })
+    }
+
+    /// The same ports with the clock moved by `offset`.
+    pub fn with_clock_offset(self, offset: chrono::Duration) -> Self {
+        EdgePorts { clock_offset: offset, ..self }
     }
 }
 
 impl<'a> Ports for EdgePorts<'a> {
     type Orders = D1OrderStore;
+    type Returns = D1OrderStore;
     type Stock = StockObjects<'a>;
     type Carts = CartObjects<'a>;
     fn orders(&self) -> &D1OrderStore {
+        &self.orders
+    }
+    fn returns(&self) -> &D1OrderStore {
         &self.orders
     }
     fn stock(&self) -> &StockObjects<'a> {
@@ -41,6 +53,6 @@ impl<'a> Ports for EdgePorts<'a> {
         &self.carts
     }
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now() + self.clock_offset
     }
 }

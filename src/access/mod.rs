@@ -139,6 +139,23 @@ impl Principal {
         }
     }
 
+    /// Opening or cancelling a return of an order to be received at `at`: back-office and
+    /// storefront servers for any order, a store only at its own location, a shopper
+    /// session only for the shopper's own orders.
+    pub fn may_ask_return(&self, customer: Option<&CustomerId>, at: &LocationId) -> Result<(), AccessError> {
+        match self {
+            Principal::Store { .. } => self.may_adjust_stock_at(at),
+            Principal::Publishable { .. } => self.may_read_order(customer),
+            Principal::Admin { .. } | Principal::Storefront { .. } => Ok(()),
+        }
+    }
+
+    /// Receiving, rejecting and refunding returns at `at`: back-office (warehouses), or
+    /// that store's own key.
+    pub fn may_handle_returns_at(&self, at: &LocationId) -> Result<(), AccessError> {
+        self.may_see_pickups_at(at)
+    }
+
     /// Orders are moved on by back-office, or by the store key of a location that fulfils them.
     pub fn may_move_order(&self, order: &OrderId, fulfilled_by: &[LocationId]) -> Result<(), AccessError> {
         match self {

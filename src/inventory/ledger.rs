@@ -310,6 +310,16 @@ impl<R: LedgerRows> StockLedger<R> {
         Ok(Ok(()))
     }
 
+    /// Holds as `hold` does, for the units of `order`, unless the order's units are settled
+    /// already (committed, handed over, voided, ...): a late call then holds nothing, so a
+    /// hold kept for a return's replacement cannot outlive its hand-over or cancellation.
+    pub fn hold_for_order(&mut self, order: &OrderRef, reference: &HoldRef, allocations: &[Allocation], now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Outcome<(), R::Error> {
+        if self.rows.commitment(order)?.is_some() {
+            return Ok(Ok(()));
+        }
+        self.hold(reference, allocations, now, expires_at)
+    }
+
     /// Lets go of whatever `reference` holds; answers the units released.
     pub fn release(&mut self, reference: &HoldRef) -> Result<u32, R::Error> {
         let mut released = 0;
@@ -548,6 +558,22 @@ mod tests {
     }
     fn cart(s: &str) -> HoldRef {
         HoldRef(s.into())
+    }
+
+    #[test]
+    fn a_late_hold_for_a_settled_order_holds_nothing() {
+        let mut l = L::default();
+        l.adjust(&loc("s1"), set(3), at(0)).unwrap();
+        let (order, hold) = (OrderRef("order:x".into()), HoldRef("order:x".into()));
+        in_memory(l.0.hold_for_order(&order, &hold, &[alloc("s1", 1)], at(0), at(60))).unwrap();
+        assert_eq!(l.holds_of(&hold, at(1)), vec![alloc("s1", 1)]);
+        assert!(matches!(l.commit(&order, &hold, &[alloc("s1", 1)], at(1)), Commitment::Committed { .. }));
+        in_memory(l.0.hold_for_order(&order, &hold, &[alloc("s1", 1)], at(2), at(60))).unwrap();
+        assert_eq!(l.holds_of(&hold, at(2)), vec![], "committed: a late hold holds nothing");
+        let (voided, void_hold) = (OrderRef("order:y".into()), HoldRef("order:y".into()));
+        l.restock(&voided).unwrap();
+        in_memory(l.0.hold_for_order(&voided, &void_hold, &[alloc("s1", 1)], at(2), at(60))).unwrap();
+        assert_eq!(l.holds_of(&void_hold, at(2)), vec![], "voided: nothing held");
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! channel to any location. Opening one checks eligibility (units handed over and not
 //! yet returned, the window of `policy`) and fixes its refund (`refund`); receiving it
 //! records each line's condition: resellable units go back on hand where received,
-//! damaged ones are only counted. Lifecycle: requested → received → refunded, or
-//! rejected / cancelled while requested; every step names who and when.
+//! damaged ones are only counted. A line may be exchanged for another SKU of the same
+//! style at the same price, and a return for a goodwill reason earns a goodwill gift
+//! (`exchange`). Lifecycle: requested → received → refunded, or rejected / cancelled
+//! while requested; every step names who and when.
 
+pub mod exchange;
 pub mod policy;
 pub mod refund;
 
@@ -12,26 +15,49 @@ use crate::inventory::ledger::OrderRef;
 use crate::sales::order::OrderStatus;
 use crate::sales::placement::Order;
 use crate::shared::channel::Channel;
-use crate::shared::ids::{LocationId, OrderId, ReturnId, Sku};
+use crate::shared::ids::{CustomerId, LocationId, OrderId, ReturnId, Sku};
 use crate::shared::money::Money;
 use crate::shared::quantity::PositiveQuantity;
 use chrono::{DateTime, Duration, Utc};
+use exchange::{Goodwill, Replacement};
 use policy::ReturnPolicy;
 use refund::{delivery_paid, from_minor, unit_prices_paid};
 use serde::{Deserialize, Serialize};
 
-/// Why the shopper returns a line.
+/// Why the shopper returns a line: `{"code":"wrong_size"}`, or `{"code":"other","note":..}`
+/// (only `other` carries a note, and it must).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "code", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "code", rename_all = "snake_case", try_from = "ReasonWire")]
 pub enum ReturnReason {
     Defective,
     WrongSize,
     NotAsDescribed,
     ChangedMind,
-    Other {
-        #[serde(deserialize_with = "crate::shared::text::line")]
-        note: String,
-    },
+    Other { note: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonWire {
+    code: String,
+    #[serde(default, deserialize_with = "crate::shared::text::optional_line")]
+    note: Option<String>,
+}
+
+impl TryFrom<ReasonWire> for ReturnReason {
+    type Error = String;
+    fn try_from(wire: ReasonWire) -> Result<Self, String> {
+        let code = ReasonCode::parse(&wire.code).ok_or_else(|| format!("unknown reason code {:?}", wire.code.chars().take(40).collect::<String>()))?;
+        Ok(match (code, wire.note) {
+            (ReasonCode::Other, Some(note)) => ReturnReason::Other { note },
+            (ReasonCode::Other, None) => return Err("reason \"other\" needs a note".into()),
+            (_, Some(_)) => return Err("only reason \"other\" carries a note".into()),
+            (ReasonCode::Defective, None) => ReturnReason::Defective,
+            (ReasonCode::WrongSize, None) => ReturnReason::WrongSize,
+            (ReasonCode::NotAsDescribed, None) => ReturnReason::NotAsDescribed,
+            (ReasonCode::ChangedMind, None) => ReturnReason::ChangedMind,
+        })
+    }
 }
 
 /// A reason without its free text: what policies are keyed by.
@@ -42,6 +68,20 @@ pub enum ReasonCode {
     NotAsDescribed,
     ChangedMind,
     Other,
+}
+
+impl ReasonCode {
+    /// A reason code as written on the wire and in configuration (`wrong_size`).
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "defective" => ReasonCode::Defective,
+            "wrong_size" => ReasonCode::WrongSize,
+            "not_as_described" => ReasonCode::NotAsDescribed,
+            "changed_mind" => ReasonCode::ChangedMind,
+            "other" => ReasonCode::Other,
+            _ => return None,
+        })
+    }
 }
 
 impl ReturnReason {
@@ -63,14 +103,24 @@ pub struct LineRequest {
     pub sku: Sku,
     pub quantity: PositiveQuantity,
     pub reason: ReturnReason,
+    /// Exchange: the SKU the shopper takes instead (same style, same price; the same
+    /// SKU for a defect), held at the receiving location until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement_sku: Option<Sku>,
 }
 
-/// A return as a channel asks for it: the lines and where they will be received.
+/// A return as a channel asks for it: the order, the lines and where they will be
+/// received (a store, or a warehouse for goods sent by courier).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
+    pub order_id: OrderId,
     pub location_id: LocationId,
     pub lines: Vec<LineRequest>,
+    /// A store's POS receiving the goods on the spot: each line's condition; the return
+    /// is then received at `location_id` as it opens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<Vec<ReceiptLineRequest>>,
 }
 
 /// One line of an opened return, with what it refunds.
@@ -79,7 +129,10 @@ pub struct ReturnLine {
     pub sku: Sku,
     pub quantity: PositiveQuantity,
     pub reason: ReturnReason,
+    /// What the units refund: nothing when they are exchanged (the replacement is what they paid for).
     pub refund: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement_sku: Option<Sku>,
 }
 
 /// What a return gives back: its lines, the delivery charge where due, and the total.
@@ -108,6 +161,31 @@ pub struct ReceivedLine {
     pub condition: Condition,
 }
 
+/// What a receiving location sends: each line's condition, and (for back-office keys)
+/// where the goods arrived; a store key receives at its own location.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptRequest {
+    #[serde(default)]
+    pub location_id: Option<LocationId>,
+    pub lines: Vec<ReceiptLineRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptLineRequest {
+    pub sku: Sku,
+    pub condition: Condition,
+}
+
+/// Why the retailer refuses a return.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    #[serde(deserialize_with = "crate::shared::text::line")]
+    pub reason: String,
+}
+
 /// Where and in what state the goods arrived.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
@@ -121,7 +199,7 @@ pub struct Receipt {
 pub enum ReturnState {
     Requested,
     Received { receipt: Receipt },
-    Refunded { receipt: Receipt },
+    Refunded { receipt: Receipt, refunded_to: RefundMethod },
     Rejected { reason: String },
     Cancelled,
 }
@@ -137,6 +215,21 @@ pub enum ReturnStatus {
     Cancelled,
 }
 
+impl ReturnStatus {
+    pub const ALL: [ReturnStatus; 5] = [ReturnStatus::Requested, ReturnStatus::Received, ReturnStatus::Refunded, ReturnStatus::Rejected, ReturnStatus::Cancelled];
+
+    /// As on the wire and in D1.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReturnStatus::Requested => "requested",
+            ReturnStatus::Received => "received",
+            ReturnStatus::Refunded => "refunded",
+            ReturnStatus::Rejected => "rejected",
+            ReturnStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
 impl ReturnState {
     pub fn status(&self) -> ReturnStatus {
         match self {
@@ -146,6 +239,32 @@ impl ReturnState {
             ReturnState::Rejected { .. } => ReturnStatus::Rejected,
             ReturnState::Cancelled => ReturnStatus::Cancelled,
         }
+    }
+}
+
+/// Where the refund went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RefundMethod {
+    /// Back to the original payment; the payment service's refund id is recorded (omniedge moves no money).
+    OriginalPayment {
+        #[serde(deserialize_with = "psp_reference")]
+        psp_reference: String,
+    },
+    /// A store credit balance on the customer, spendable in every channel.
+    StoreCredit,
+}
+
+/// Longest PSP reference.
+pub const MAX_PSP_REFERENCE: usize = 128;
+
+fn psp_reference<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    let ok = (1..=MAX_PSP_REFERENCE).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(text)
+    } else {
+        Err(serde::de::Error::custom(format!("psp_reference must be 1 to {MAX_PSP_REFERENCE} visible ASCII characters")))
     }
 }
 
@@ -161,12 +280,22 @@ pub struct ReturnStep {
 pub struct Return {
     pub id: ReturnId,
     pub order_id: OrderId,
+    /// The order's customer, if it has one (whose timeline shows the return).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
     /// The channel that opened it.
     pub channel: Channel,
     /// Where it is expected.
     pub location_id: LocationId,
     pub lines: Vec<ReturnLine>,
     pub refund: Refund,
+    /// What the shopper takes home at the receiving location: exchanged units and a
+    /// goodwill gift, held there until `held_until`, a linked order once received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<Replacement>,
+    /// The goodwill gesture this return earns; issued when the goods are received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goodwill: Option<Goodwill>,
     #[serde(flatten)]
     pub state: ReturnState,
     pub history: Vec<ReturnStep>,
@@ -189,10 +318,12 @@ pub enum ReturnError {
     OverReturn { sku: Sku, requested: u32, returnable: u32 },
     #[error("the {days}-day return window for {sku} closed at {closed_at}")]
     WindowClosed { sku: Sku, days: u32, closed_at: DateTime<Utc> },
-    #[error("the return is {status:?}: it cannot be {action}")]
+    #[error("the return is {}: it cannot be {action}", status.as_str())]
     InvalidTransition { status: ReturnStatus, action: &'static str },
     #[error("the receipt must name every line of the return exactly once with its condition; {sku} does not fit")]
     ReceiptMismatch { sku: Sku },
+    #[error("the order has no customer to hold store credit: refund to the original payment")]
+    NoCustomerForCredit,
 }
 
 /// What opening a return needs to know besides the request.
@@ -238,9 +369,17 @@ impl Return {
             if now > closed_at {
                 return Err(ReturnError::WindowClosed { sku: asked.sku.clone(), days, closed_at });
             }
+            // The units take the next shares of what was paid, refunded unless exchanged.
             let units = &paid[index][returned as usize..(returned + asked.quantity.get()) as usize];
-            let refund = Money { amount: from_minor(units.iter().sum(), currency), currency };
-            lines.push(ReturnLine { sku: asked.sku.clone(), quantity: asked.quantity, reason: asked.reason.clone(), refund });
+            let refunded = if asked.replacement_sku.is_some() { 0 } else { units.iter().sum() };
+            let refund = Money { amount: from_minor(refunded, currency), currency };
+            lines.push(ReturnLine {
+                sku: asked.sku.clone(),
+                quantity: asked.quantity,
+                reason: asked.reason.clone(),
+                refund,
+                replacement_sku: asked.replacement_sku.clone(),
+            });
         }
         let all_returned = order.lines.iter().all(|l| units_returned(&live, &l.sku) + request_units(&request, &l.sku) == l.quantity.get());
         let defective = lines.iter().any(|l| l.reason == ReturnReason::Defective);
@@ -256,10 +395,13 @@ impl Return {
         Ok(Return {
             id,
             order_id: order.id.clone(),
+            customer_id: order.customer_id.clone(),
             channel,
             location_id: request.location_id,
             lines,
             refund,
+            replacement: None,
+            goodwill: None,
             state: ReturnState::Requested,
             history: vec![ReturnStep { status: ReturnStatus::Requested, at: now, by: by.to_owned() }],
         })
@@ -291,12 +433,13 @@ impl Return {
         Ok(())
     }
 
-    /// The refund was paid out.
-    pub fn refunded(&mut self, by: &str, now: DateTime<Utc>) -> Result<(), ReturnError> {
+    /// The refund was paid out, to `method`.
+    pub fn refunded(&mut self, method: RefundMethod, by: &str, now: DateTime<Utc>) -> Result<(), ReturnError> {
         match &self.state {
+            ReturnState::Received { .. } if method == RefundMethod::StoreCredit && self.customer_id.is_none() => Err(ReturnError::NoCustomerForCredit),
             ReturnState::Received { receipt } => {
                 let receipt = receipt.clone();
-                self.step(ReturnState::Refunded { receipt }, by, now);
+                self.step(ReturnState::Refunded { receipt, refunded_to: method }, by, now);
                 Ok(())
             }
             state => Err(ReturnError::InvalidTransition { status: state.status(), action: "refunded" }),
@@ -320,7 +463,7 @@ impl Return {
     /// The resellable units received, per line: what goes back on hand where received.
     pub fn restocks(&self) -> Vec<(Sku, OrderRef, LocationId, PositiveQuantity)> {
         match &self.state {
-            ReturnState::Received { receipt } | ReturnState::Refunded { receipt } => receipt
+            ReturnState::Received { receipt } | ReturnState::Refunded { receipt, .. } => receipt
                 .lines
                 .iter()
                 .filter(|l| l.condition == Condition::Resellable)
@@ -359,3 +502,20 @@ fn request_units(request: &ReturnRequest, sku: &Sku) -> u32 {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reason_tests {
+    use super::ReturnReason;
+
+    #[test]
+    fn only_other_carries_a_note_and_it_must() {
+        let parse = |v: serde_json::Value| serde_json::from_value::<ReturnReason>(v);
+        assert_eq!(parse(serde_json::json!({"code":"defective"})).unwrap(), ReturnReason::Defective);
+        assert!(parse(serde_json::json!({"code":"defective","note":"scuffed"})).is_err());
+        assert!(parse(serde_json::json!({"code":"other"})).is_err());
+        assert!(parse(serde_json::json!({"code":"lost"})).is_err());
+        assert!(parse(serde_json::json!({"code":"wrong_size","colour":"red"})).is_err());
+        let other = parse(serde_json::json!({"code":"other","note":" too small "})).unwrap();
+        assert_eq!(serde_json::to_value(&other).unwrap(), serde_json::json!({"code":"other","note":"too small"}));
+    }
+}

@@ -32,11 +32,13 @@ fn order(status: &str) -> Order {
 
 fn ask(lines: &[(&str, u32, ReturnReason)]) -> ReturnRequest {
     ReturnRequest {
+        order_id: OrderId::parse("o1").unwrap(),
         location_id: LocationId::parse("s2").unwrap(),
         lines: lines
             .iter()
-            .map(|(sku, q, reason)| LineRequest { sku: Sku::parse(sku).unwrap(), quantity: PositiveQuantity::new(i64::from(*q)).unwrap(), reason: reason.clone() })
+            .map(|(sku, q, reason)| LineRequest { sku: Sku::parse(sku).unwrap(), quantity: PositiveQuantity::new(i64::from(*q)).unwrap(), reason: reason.clone(), replacement_sku: None })
             .collect(),
+        received: None,
     }
 }
 
@@ -132,10 +134,69 @@ fn receiving_records_conditions_and_restocks_only_resellable_units() {
     r.receive(at.clone(), &[(sock.clone(), Condition::Resellable), (shoe.clone(), Condition::Damaged)], "key_s9", day(6)).unwrap();
     assert_eq!(r.restocks(), vec![(sock.clone(), r.receipt_ref(&sock), at, PositiveQuantity::new(2).unwrap())]);
     assert!(r.reject("too late".into(), "admin", day(7)).is_err());
-    r.refunded("admin", day(7)).unwrap();
+    r.refunded(RefundMethod::OriginalPayment { psp_reference: "re_1".into() }, "admin", day(7)).unwrap();
     let steps: Vec<(ReturnStatus, &str)> = r.history.iter().map(|s| (s.status, s.by.as_str())).collect();
     assert_eq!(steps, vec![(ReturnStatus::Requested, "key_cc"), (ReturnStatus::Received, "key_s9"), (ReturnStatus::Refunded, "admin")]);
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["status"], "refunded");
     assert_eq!(serde_json::from_value::<Return>(json).unwrap(), r);
+}
+
+fn product(sku: &str, style: &str, price: &str) -> crate::catalog::Product {
+    let draft = serde_json::json!({ "style": style, "name": sku, "color": "black", "size": "42", "price": eur(price) });
+    crate::catalog::Product::from_draft(Sku::parse(sku).unwrap(), serde_json::from_value(draft).unwrap(), "2026-01-01T00:00:00Z".into())
+}
+
+fn exchange(sku: &str, quantity: u32, reason: ReturnReason, replacement: &str) -> ReturnRequest {
+    let mut request = ask(&[(sku, quantity, reason)]);
+    request.lines[0].replacement_sku = Some(Sku::parse(replacement).unwrap());
+    request
+}
+
+#[test]
+fn an_exchange_holds_the_replacement_and_becomes_a_zero_balance_in_store_order() {
+    use exchange::{arrange, linked_order, Goodwill, GoodwillOffer, GoodwillPolicy};
+    let order = order("delivered");
+    let products = [product("SOCK", "SOCKS", "14.95"), product("SOCK-L", "SOCKS", "14.95"), product("CAP", "CAPS", "9.99"), product("GIFT", "GIFTS", "4.95")];
+    let mut r = open(&order, &[], exchange("SOCK", 2, ReturnReason::WrongSize, "SOCK-L"), day(5)).unwrap();
+    assert_eq!(r.refund.total.amount, Decimal::ZERO, "exchanged units refund nothing");
+    let gift = GoodwillPolicy { reasons: vec![ReasonCode::WrongSize], offer: GoodwillOffer::Gift { sku: Sku::parse("GIFT").unwrap() } };
+    arrange(&mut r, &order, &products, &gift, day(5), Duration::days(3)).unwrap();
+    let replacement = r.replacement.clone().unwrap();
+    assert_eq!(replacement.held_until, day(8));
+    let lines: Vec<(&str, u32)> = replacement.lines.iter().map(|l| (l.sku.as_str(), l.quantity.get())).collect();
+    assert_eq!(lines, vec![("SOCK-L", 2), ("GIFT", 1)], "the replacement and the goodwill gift");
+    assert_eq!(r.goodwill, Some(Goodwill::Gift { sku: Sku::parse("GIFT").unwrap() }));
+    r.receive(r.location_id.clone(), &[(Sku::parse("SOCK").unwrap(), Condition::Resellable)], "key_s2", day(6)).unwrap();
+    let linked = linked_order(&r, &order, "key_s2", day(6)).unwrap();
+    assert_eq!(linked.id, replacement.order_id);
+    assert_eq!(linked.status, OrderStatus::Collected);
+    assert_eq!(linked.totals.grand_total.amount, Decimal::ZERO);
+    assert_eq!(linked.totals.subtotal.amount.to_string(), "34.85", "2 x 14.95 + the 4.95 gift, all taken off");
+    assert!(linked.allocations.iter().all(|a| a.location_id == r.location_id));
+
+    let other_style = open(&order, &[], exchange("SOCK", 1, ReturnReason::WrongSize, "CAP"), day(5)).unwrap();
+    let mut other_style = other_style;
+    assert!(matches!(arrange(&mut other_style, &order, &products, &GoodwillPolicy::default(), day(5), Duration::days(3)), Err(exchange::ExchangeError::OtherStyle { .. })));
+    let dearer = [product("SOCK", "SOCKS", "14.95"), product("SOCK-L", "SOCKS", "15.95")];
+    let mut dearer_return = open(&order, &[], exchange("SOCK", 1, ReturnReason::WrongSize, "SOCK-L"), day(5)).unwrap();
+    assert!(matches!(arrange(&mut dearer_return, &order, &dearer, &GoodwillPolicy::default(), day(5), Duration::days(3)), Err(exchange::ExchangeError::PriceDiffers { .. })));
+}
+
+#[test]
+fn goodwill_coupons_are_issued_under_a_code_derived_from_the_return() {
+    use exchange::{arrange, goodwill_code, GoodwillPolicy};
+    let order = order("delivered");
+    let mut r = open(&order, &[], ask(&[("CAP", 1, ReturnReason::Defective)]), day(5)).unwrap();
+    arrange(&mut r, &order, &[], &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
+    assert_eq!(r.replacement, None);
+    let coupon = r.goodwill.as_ref().and_then(|g| g.coupon()).unwrap();
+    assert_eq!(coupon.code, goodwill_code(&r.id));
+    assert_eq!((coupon.max_redemptions, coupon.expires_at), (Some(1), Some(day(5) + Duration::days(90))));
+    let mut plain = open(&order, &[], ask(&[("CAP", 1, ReturnReason::ChangedMind)]), day(5)).unwrap();
+    arrange(&mut plain, &order, &[], &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
+    assert_eq!(plain.goodwill, None, "only the configured reasons earn goodwill");
+    assert!(GoodwillPolicy::parse("defective,wrong_size", "gift:SOCK").is_ok());
+    assert!(GoodwillPolicy::parse("lost", "coupon:10:90").is_err());
+    assert!(GoodwillPolicy::parse("none", "coupon:0:90").is_err());
 }

@@ -4,13 +4,15 @@
 //! idempotent on the object's side, so applying one twice (a retry, two sweepers at
 //! once) is harmless; once applied it is crossed off in D1. Whatever is still owed is
 //! finished by the next read or move of the same order, or by the sweeper. A return's
-//! effects are owed by its order, so the same settling finishes them.
+//! effects are owed by its order, so the same settling finishes them; the linked order
+//! its replacement units are handed over under owes its own, as any order does.
 
 use crate::inventory::ledger::{Allocation, HoldRef, OrderRef};
 use crate::sales::allocation::per_sku;
 use crate::sales::order::StockEffect;
-use crate::sales::placement::{direct_hold_ref, Order};
+use crate::sales::placement::{direct_hold_ref, order_ref, Order};
 use crate::returns::Return;
+use chrono::{DateTime, Utc};
 use crate::shared::ids::{CartId, LocationId, OrderId, Sku};
 use crate::shared::quantity::PositiveQuantity;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,15 @@ pub enum Effect {
     Restock { sku: Sku, order: OrderRef },
     /// A received return line's resellable units go on hand where it was received.
     ReceiveReturn { sku: Sku, receipt: OrderRef, location_id: LocationId, quantity: PositiveQuantity },
+    /// A return's replacement units stay held where they will be handed over, until
+    /// `until` (the opening held them briefly; this keeps them). Units gone meanwhile
+    /// cannot be held: the receipt then hands over what is there.
+    /// Held for the linked `order` they will be handed over under: once that order's units
+    /// are settled (handed over, or voided by a release), a late hold holds nothing.
+    HoldReplacement { sku: Sku, order: OrderRef, hold: HoldRef, allocations: Vec<Allocation>, until: DateTime<Utc> },
+    /// A cancelled or rejected return's replacement units are let go, and its linked order
+    /// voided so that no late hold takes them again.
+    ReleaseReplacement { sku: Sku, order: OrderRef, hold: HoldRef },
     /// The cart the order was placed from is closed for it.
     CloseCart { cart: CartId, order: OrderId },
 }
@@ -80,6 +91,27 @@ pub fn stock_effects(order: &Order, effect: StockEffect) -> Vec<Effect> {
             StockEffect::None => None,
             StockEffect::HandOver => Some(Effect::HandOver { sku, order: reference.clone() }),
             StockEffect::Restock => Some(Effect::Restock { sku, order: reference.clone() }),
+        })
+        .collect()
+}
+
+/// What holding a return's replacement units until `until` owes (`release`: letting them go).
+pub fn replacement_holds(ret: &Return, release: bool) -> Vec<Effect> {
+    let Some(replacement) = &ret.replacement else { return Vec::new() };
+    let hold = direct_hold_ref(&replacement.order_id);
+    let order = order_ref(&replacement.order_id);
+    replacement
+        .lines
+        .iter()
+        .map(|l| match release {
+            true => Effect::ReleaseReplacement { sku: l.sku.clone(), order: order.clone(), hold: hold.clone() },
+            false => Effect::HoldReplacement {
+                sku: l.sku.clone(),
+                order: order.clone(),
+                hold: hold.clone(),
+                allocations: vec![Allocation { location_id: replacement.location_id.clone(), quantity: l.quantity }],
+                until: replacement.held_until,
+            },
         })
         .collect()
 }

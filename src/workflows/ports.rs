@@ -1,4 +1,4 @@
-//! The ports the workflows run over: the order store (D1 in the worker), a SKU's stock
+//! The ports the workflows run over: the order and return stores (D1 in the worker), a SKU's stock
 //! and a cart (Durable Objects in the worker), and the clock. The worker binds them to
 //! the platform; the simulation binds them to in-memory fakes that crash on purpose.
 //!
@@ -14,9 +14,11 @@ use crate::customers::Email;
 use crate::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, StockError};
 use crate::locations::Location;
 use crate::pricing::coupon::{Coupon, CouponCode};
+use crate::returns::Return;
 use crate::sales::cart::{Cart, CartError};
 use crate::sales::placement::Order;
-use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
+use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, ReturnId, Sku};
+use crate::shared::money::Money;
 use crate::shared::quantity::PositiveQuantity;
 use crate::workflows::effects::{Effect, OwedEffect};
 use chrono::{DateTime, Utc};
@@ -46,6 +48,9 @@ pub trait StockPort {
     async fn recent_levels(&self, sku: &Sku) -> Result<Vec<LocationLevel>, Unavailable>;
     /// Holds exactly `allocations` for `hold` until `expires_at` (all or nothing).
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>>;
+    /// Holds as `hold` does for `order`'s units, unless that order's units are settled
+    /// already (then nothing is held).
+    async fn hold_for_order(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>>;
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable>;
     async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>>;
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
@@ -145,12 +150,68 @@ pub trait OrderStore {
     async fn owing(&self, limit: u32) -> Result<Vec<OrderId>, Unavailable>;
 }
 
+/// The outcome of claiming a return step's Idempotency-Key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReturnClaim {
+    /// This step owns the key: it writes its answer with the return, or abandons the key.
+    Owned,
+    /// An earlier call with this key and body finished: the return as it answered.
+    Replay(Box<Return>),
+}
+
+/// Why a return step's write was not made (nothing was).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnWriteRefused {
+    /// The order was written since it was read (another return or move), or a retry took the key over.
+    #[error("the order changed meanwhile")]
+    Changed,
+}
+
+/// One step of a return written whole: the return and its new history step, what the
+/// return's order now owes the objects, the linked order of its replacement units with
+/// what that owes, the goodwill coupon and the store credit, and the claim's answer.
+pub struct ReturnWrite<'a> {
+    pub ret: &'a Return,
+    /// The revision of the return's order the step read: the write happens only while
+    /// the order is still at it, and moves it on.
+    pub order_revision: &'a str,
+    pub owed: &'a [Effect],
+    pub linked: Option<(&'a Order, &'a [Effect])>,
+    pub coupon: Option<Coupon>,
+    /// Credit to the order's customer, refunded as store credit.
+    pub store_credit: Option<Money>,
+    pub claim: &'a ClaimKey,
+    /// The HTTP status the claim answers with on a replay (201 for opening, 200 for a step).
+    pub status: u16,
+}
+
+/// Returns (D1 in the worker). Their Idempotency-Key claims share the orders' records, so
+/// a step lets go of a refused claim with `OrderStore::abandon`.
+pub trait ReturnStore {
+    async fn claim_step(&self, key: &ClaimKey) -> Result<ReturnClaim, PortError<ClaimRefused>>;
+    /// An order as stored and every return of it, in any state, read at one instant.
+    async fn order_with_returns(&self, order: &OrderId) -> Result<Option<(StoredOrder, Vec<Return>)>, Unavailable>;
+    async fn return_by_id(&self, id: &ReturnId) -> Result<Option<Return>, Unavailable>;
+    async fn write(&self, write: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>>;
+}
+
+/// What a return step wrote: the order's new revision and the effects it now owes (those
+/// it owed before first), and the linked order as written with what it owes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReturnWritten {
+    pub order_revision: String,
+    pub owed: Vec<OwedEffect>,
+    pub linked: Option<StoredOrder>,
+}
+
 /// Everything a workflow runs over.
 pub trait Ports {
     type Orders: OrderStore;
+    type Returns: ReturnStore;
     type Stock: StockPort;
     type Carts: CartPort;
     fn orders(&self) -> &Self::Orders;
+    fn returns(&self) -> &Self::Returns;
     fn stock(&self) -> &Self::Stock;
     fn carts(&self) -> &Self::Carts;
     fn now(&self) -> DateTime<Utc>;

@@ -133,7 +133,12 @@ fn waves(owed: &[OwedEffect]) -> Vec<Vec<&OwedEffect>> {
 
 fn target(effect: &Effect) -> String {
     match effect {
-        Effect::CommitStock { sku, .. } | Effect::HandOver { sku, .. } | Effect::Restock { sku, .. } | Effect::ReceiveReturn { sku, .. } => format!("sku:{sku}"),
+        Effect::CommitStock { sku, .. }
+        | Effect::HandOver { sku, .. }
+        | Effect::Restock { sku, .. }
+        | Effect::ReceiveReturn { sku, .. }
+        | Effect::HoldReplacement { sku, .. }
+        | Effect::ReleaseReplacement { sku, .. } => format!("sku:{sku}"),
         Effect::CloseCart { cart, .. } => format!("cart:{cart}"),
     }
 }
@@ -148,6 +153,15 @@ async fn apply<P: Ports>(ports: &P, effect: &Effect) -> Result<(), Failure> {
         Effect::HandOver { sku, order } => stock.hand_over(sku, order).await.map_err(|e| e.map_refusal(|r| r.to_string())),
         Effect::Restock { sku, order } => stock.restock(sku, order).await.map_err(|e| e.map_refusal(|r| r.to_string())),
         Effect::ReceiveReturn { sku, receipt, location_id, quantity } => stock.receive_return(sku, receipt, location_id, *quantity).await.map_err(PortError::from),
+        // Units sold meanwhile cannot be kept: the replacement is then handed over from what is there.
+        Effect::HoldReplacement { sku, order, hold, allocations, until } => match stock.hold_for_order(sku, order, hold, allocations, *until).await {
+            Err(PortError::Refused(StockError::Shortage { .. })) => Ok(()),
+            other => other.map_err(|e| e.map_refusal(|r| r.to_string())),
+        },
+        Effect::ReleaseReplacement { sku, order, hold } => match stock.restock(sku, order).await {
+            Ok(()) => stock.release(sku, hold).await.map_err(PortError::from),
+            Err(e) => Err(e.map_refusal(|r| r.to_string())),
+        },
         Effect::CloseCart { cart, order } => ports.carts().close(cart, order).await.map_err(|e| e.map_refusal(|r| r.to_string())),
     };
     result.map_err(|e| {

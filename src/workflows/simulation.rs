@@ -15,6 +15,15 @@
 //!   a slow first attempt;
 //! - after the sweeper, nothing is left owed.
 //!
+//! Then the handed-over orders are returned: the same return sent twice under one key
+//! and once under another, receipts racing (under one key and two), all crashing at any
+//! port call, then retried and swept; and the returns' invariants checked: no unit
+//! returned beyond what was handed over, one key is at most one return, every
+//! resellable unit received goes on hand exactly once where received (damaged ones
+//! never), a goodwill coupon is issued once per received return that earns one, an
+//! exchange's replacement units are handed over under its linked order once received and
+//! no longer held once received or cancelled (nothing stranded), and nothing is left owed.
+//!
 //! `SIMULATION_SEEDS` (default 2000) sets how many seeds run; `SIMULATION_SEED` replays one.
 //! A failure names its seed.
 
@@ -33,11 +42,15 @@ use crate::sales::order::{OrderAction, OrderStatus};
 use crate::sales::placement::{Order, OrderDraft};
 use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
 use crate::shared::quantity::{PositiveQuantity, Quantity};
+use crate::returns::{Condition, LineRequest, Return, ReturnReason, ReturnRequest, ReturnState, ReturnStatus};
+use crate::shared::ids::ReturnId;
 use crate::workflows::effects::{Effect, OwedEffect};
+use crate::workflows::returns::{Actor, ReturnSettings, Step};
 use crate::workflows::lifecycle::{move_on, read};
 use crate::workflows::placement::{place, PlacementError, PlacementRequest};
 use crate::workflows::ports::{
-    CartPort, Claim, ClaimKey, ClaimRefused, OrderStore, OwedBefore, PortError, Ports, StockPort, StoredOrder, Unavailable, WriteRefused,
+    CartPort, Claim, ClaimKey, ClaimRefused, OrderStore, OwedBefore, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
+    StoredOrder, Unavailable, WriteRefused,
 };
 use crate::workflows::settlement::{sweep, SettleError};
 use chrono::{DateTime, Duration, Utc};
@@ -93,7 +106,14 @@ struct Row {
 
 enum ClaimState {
     Pending { fingerprint: String, owner: String, since: DateTime<Utc> },
-    Done { fingerprint: String, order: Box<Order> },
+    Done { fingerprint: String, answer: Answer },
+}
+
+/// What a finished claim answers again.
+#[derive(Clone, Debug)]
+enum Answer {
+    Order(Box<Order>),
+    Return(Box<Return>),
 }
 
 /// A pending claim older than this may be taken over by a retry (the worker waits 30 s;
@@ -107,6 +127,9 @@ struct D1 {
     claims: HashMap<(String, String), ClaimState>,
     /// Every order written under each claim: one key, one order.
     written: HashMap<(String, String), Vec<OrderId>>,
+    returns: BTreeMap<ReturnId, Return>,
+    /// Every goodwill coupon issued, by return: at most one each.
+    coupons_issued: Vec<ReturnId>,
     next_seq: i64,
     next_revision: u64,
 }
@@ -277,6 +300,12 @@ impl StockPort for World {
         refused(self.call(|| format!("hold {sku} {hold:?} {allocations:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.hold(hold, allocations, now, expires_at)))).await)
     }
 
+    async fn hold_for_order(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
+        let now = self.now();
+        let held = || self.with_stock(sku, |s| in_memory(s.ledger.hold_for_order(order, hold, allocations, now, expires_at)));
+        refused(self.call(|| format!("hold_for_order {sku} {order:?} {allocations:?}"), held).await)
+    }
+
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable> {
         self.call(|| format!("release {sku} {hold:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.release(hold)))).await.map(|_| ())
     }
@@ -337,33 +366,36 @@ impl D1 {
     }
 }
 
+impl World {
+    /// Claims an Idempotency-Key: `None` when this request owns it, else the finished answer.
+    fn claim_slot(&self, key: &ClaimKey) -> Result<Option<Answer>, ClaimRefused> {
+        let mut d1 = self.d1.borrow_mut();
+        let slot = (key.scope.clone(), key.key.clone());
+        let now = self.now();
+        let mine = ClaimState::Pending { fingerprint: key.fingerprint.clone(), owner: key.owner.clone(), since: now };
+        match d1.claims.get(&slot) {
+            None => {
+                d1.claims.insert(slot, mine);
+                Ok(None)
+            }
+            Some(ClaimState::Pending { fingerprint, .. } | ClaimState::Done { fingerprint, .. }) if *fingerprint != key.fingerprint => Err(ClaimRefused::KeyReused),
+            Some(ClaimState::Done { answer, .. }) => Ok(Some(answer.clone())),
+            // A stale claim is taken over, whether its placement died or is slow.
+            Some(ClaimState::Pending { since, .. }) if now - *since >= Duration::seconds(STALE_CLAIM_SECONDS) => {
+                d1.claims.insert(slot, mine);
+                Ok(None)
+            }
+            Some(ClaimState::Pending { .. }) => Err(ClaimRefused::InUse),
+        }
+    }
+}
+
 impl OrderStore for World {
     async fn claim(&self, key: &ClaimKey) -> Result<Claim, PortError<ClaimRefused>> {
-        refused(
-            self.call(|| format!("claim {}", key.key), || {
-                let mut d1 = self.d1.borrow_mut();
-                let slot = (key.scope.clone(), key.key.clone());
-                let now = self.now();
-                let mine = ClaimState::Pending { fingerprint: key.fingerprint.clone(), owner: key.owner.clone(), since: now };
-                match d1.claims.get(&slot) {
-                    None => {
-                        d1.claims.insert(slot, mine);
-                        Ok(Claim::Owned)
-                    }
-                    Some(ClaimState::Pending { fingerprint, .. } | ClaimState::Done { fingerprint, .. }) if *fingerprint != key.fingerprint => {
-                        Err(ClaimRefused::KeyReused)
-                    }
-                    Some(ClaimState::Done { order, .. }) => Ok(Claim::Replay(order.clone())),
-                    // A stale claim is taken over, whether its placement died or is slow.
-                    Some(ClaimState::Pending { since, .. }) if now - *since >= Duration::seconds(STALE_CLAIM_SECONDS) => {
-                        d1.claims.insert(slot, mine);
-                        Ok(Claim::Owned)
-                    }
-                    Some(ClaimState::Pending { .. }) => Err(ClaimRefused::InUse),
-                }
-            })
-            .await,
-        )
+        refused(self.call(|| format!("claim {}", key.key), || self.claim_slot(key)).await).map(|answer| match answer {
+            Some(Answer::Order(order)) => Claim::Replay(order),
+            _ => Claim::Owned,
+        })
     }
 
     async fn abandon(&self, key: &ClaimKey) -> Result<(), Unavailable> {
@@ -416,7 +448,7 @@ impl OrderStore for World {
                 d1.owe(&order.id, owed);
                 d1.claims.insert(
                     (claim.scope.clone(), claim.key.clone()),
-                    ClaimState::Done { fingerprint: claim.fingerprint.clone(), order: Box::new(order.clone()) },
+                    ClaimState::Done { fingerprint: claim.fingerprint.clone(), answer: Answer::Order(Box::new(order.clone())) },
                 );
                 Ok(d1.stored(&order.id).expect("just inserted"))
             })
@@ -473,11 +505,71 @@ impl OrderStore for World {
     }
 }
 
+impl ReturnStore for World {
+    async fn claim_step(&self, key: &ClaimKey) -> Result<ReturnClaim, PortError<ClaimRefused>> {
+        refused(self.call(|| format!("claim return step {}", key.key), || self.claim_slot(key)).await).map(|answer| match answer {
+            Some(Answer::Return(ret)) => ReturnClaim::Replay(ret),
+            _ => ReturnClaim::Owned,
+        })
+    }
+
+    async fn order_with_returns(&self, order: &OrderId) -> Result<Option<(StoredOrder, Vec<Return>)>, Unavailable> {
+        self.call(|| format!("order {order} with its returns"), || {
+            let d1 = self.d1.borrow();
+            d1.stored(order).map(|stored| (stored, d1.returns.values().filter(|r| &r.order_id == order).cloned().collect()))
+        })
+        .await
+    }
+
+    async fn return_by_id(&self, id: &ReturnId) -> Result<Option<Return>, Unavailable> {
+        self.call(|| format!("return {id}"), || self.d1.borrow().returns.get(id).cloned()).await
+    }
+
+    async fn write(&self, w: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>> {
+        refused(
+            self.call(|| format!("write return {} at {} ({:?}) owing {:?}", w.ret.id, w.order_revision, w.ret.state.status(), w.owed), || {
+                let mut d1 = self.d1.borrow_mut();
+                let slot = (w.claim.scope.clone(), w.claim.key.clone());
+                let owned = matches!(d1.claims.get(&slot), Some(ClaimState::Pending { owner, .. }) if *owner == w.claim.owner);
+                let order_id = w.ret.order_id.clone();
+                let current = d1.orders.get(&order_id).map(|r| r.revision.to_string());
+                if !owned || current.as_deref() != Some(w.order_revision) {
+                    return Err(ReturnWriteRefused::Changed);
+                }
+                let revision = d1.revise();
+                if let Some(row) = d1.orders.get_mut(&order_id) {
+                    row.revision = revision;
+                }
+                d1.returns.insert(w.ret.id.clone(), w.ret.clone());
+                let first = d1.next_seq + 1;
+                d1.owe(&order_id, w.owed);
+                let owed = d1.owed.range(first..).map(|(seq, (_, effect))| OwedEffect { seq: *seq, effect: effect.clone() }).collect();
+                let linked = w.linked.map(|(linked, owed)| {
+                    let revision = d1.revise();
+                    d1.orders.insert(linked.id.clone(), Row { order: linked.clone(), revision });
+                    d1.owe(&linked.id, owed);
+                    d1.stored(&linked.id).expect("just inserted")
+                });
+                if w.coupon.is_some() {
+                    d1.coupons_issued.push(w.ret.id.clone());
+                }
+                d1.claims.insert(slot, ClaimState::Done { fingerprint: w.claim.fingerprint.clone(), answer: Answer::Return(Box::new(w.ret.clone())) });
+                Ok(ReturnWritten { order_revision: revision.to_string(), owed, linked })
+            })
+            .await,
+        )
+    }
+}
+
 impl Ports for World {
     type Orders = World;
+    type Returns = World;
     type Stock = World;
     type Carts = World;
     fn orders(&self) -> &World {
+        self
+    }
+    fn returns(&self) -> &World {
         self
     }
     fn stock(&self) -> &World {
@@ -713,6 +805,7 @@ fn run(seed: u64) -> Result<(), String> {
         return Err(format!("units not conserved: {:?} became {:?}", initial, totals(&world)));
     }
     check_commitments(&world)?;
+    returns_phase(&world, &mut rng)?;
     for (n, outcome) in outcomes.borrow().iter() {
         if let Err(PlacementError::Allocation(e)) = outcome {
             let attempt = &attempts.borrow()[*n];
@@ -784,6 +877,188 @@ fn check_commitments(world: &World) -> Result<(), String> {
                 return Err(format!("order {} is {} but its {sku} units are {commitment:?}", order.id, order.status));
             }
         }
+    }
+    Ok(())
+}
+
+fn return_settings() -> ReturnSettings {
+    ReturnSettings { policy: Default::default(), goodwill: Default::default(), replacement_hold: Duration::days(3), opening_hold: Duration::seconds(6) }
+}
+
+/// Opens `request` as `id` under the Idempotency-Key `key`, as a new request.
+fn open_flow<'a>(world: &'a World, id: ReturnId, request: ReturnRequest, key: String) -> Flow<'a> {
+    Box::pin(async move {
+        let claim = ClaimKey { scope: "sim:returns".into(), key: key.clone(), fingerprint: format!("{request:?}"), owner: world.new_owner() };
+        let actor = Actor { by: "sim", channel: None, authorize: |_: &Order| Ok(()) };
+        match crate::workflows::returns::open(world, id, request, &claim, &return_settings(), actor).await {
+            Err(crate::workflows::returns::ReturnFlowError::Settle(e @ SettleError::Refused { .. })) => Err(format!("opening under {key}: {e}")),
+            _ => Ok(()),
+        }
+    })
+}
+
+/// Receives a requested return (picked at random), each line in a random condition,
+/// under one of two keys per return.
+fn receive_flow(world: &World) -> Flow<'_> {
+    Box::pin(async move {
+        let picked = {
+            let d1 = world.d1.borrow();
+            let requested: Vec<&Return> = d1.returns.values().filter(|r| r.state == ReturnState::Requested).collect();
+            let mut rng = world.rng.borrow_mut();
+            (!requested.is_empty()).then(|| {
+                let ret = requested[rng.below(requested.len())];
+                let conditions: Vec<(Sku, Condition)> =
+                    ret.lines.iter().map(|l| (l.sku.clone(), if rng.chance(30) { Condition::Damaged } else { Condition::Resellable })).collect();
+                (ret.id.clone(), conditions, rng.below(2))
+            })
+        };
+        let Some((id, conditions, key)) = picked else { return Ok(()) };
+        let at = LocationId::parse(STORES[1]).expect("valid id");
+        let claim = ClaimKey { scope: "sim:receive".into(), key: format!("receive-{id}-{key}"), fingerprint: format!("{conditions:?}"), owner: world.new_owner() };
+        let actor = Actor { by: "sim", channel: None, authorize: |_: &Return| Ok(()) };
+        match crate::workflows::returns::step(world, &id, Step::Receive { at, conditions }, &claim, actor).await {
+            Err(crate::workflows::returns::ReturnFlowError::Settle(e @ SettleError::Refused { .. })) => Err(format!("receiving {id}: {e}")),
+            _ => Ok(()),
+        }
+    })
+}
+
+/// Cancels a requested return (picked at random), under one key per return.
+fn cancel_flow(world: &World) -> Flow<'_> {
+    Box::pin(async move {
+        let picked = {
+            let d1 = world.d1.borrow();
+            let requested: Vec<&ReturnId> = d1.returns.values().filter(|r| r.state == ReturnState::Requested).map(|r| &r.id).collect();
+            (!requested.is_empty()).then(|| requested[world.rng.borrow_mut().below(requested.len())].clone())
+        };
+        let Some(id) = picked else { return Ok(()) };
+        let claim = ClaimKey { scope: "sim:cancel".into(), key: format!("cancel-{id}"), fingerprint: "cancel".into(), owner: world.new_owner() };
+        let actor = Actor { by: "sim", channel: None, authorize: |_: &Return| Ok(()) };
+        match crate::workflows::returns::step(world, &id, Step::Cancel, &claim, actor).await {
+            Err(crate::workflows::returns::ReturnFlowError::Settle(e @ SettleError::Refused { .. })) => Err(format!("cancelling {id}: {e}")),
+            _ => Ok(()),
+        }
+    })
+}
+
+/// Returns some handed-over orders while everything crashes, recovers, and checks the
+/// returns' invariants.
+fn returns_phase(world: &World, rng: &mut Rng) -> Result<(), String> {
+    let handed: Vec<Order> = world.d1.borrow().orders.values().filter(|r| r.order.status.is_handed_over()).map(|r| r.order.clone()).take(3).collect();
+    if handed.is_empty() {
+        return Ok(());
+    }
+    let before = totals(world);
+    let mut opens: Vec<(ReturnId, ReturnRequest, String)> = Vec::new();
+    for (n, order) in handed.iter().enumerate() {
+        let mut lines: Vec<LineRequest> = Vec::new();
+        for l in order.lines.iter() {
+            if rng.chance(70) {
+                lines.push(LineRequest {
+                    sku: l.sku.clone(),
+                    quantity: PositiveQuantity::new(1 + rng.below(l.quantity.get() as usize) as i64).expect("small"),
+                    reason: if rng.chance(50) { ReturnReason::Defective } else { ReturnReason::WrongSize },
+                    // An exchange for any SKU of the world (one style, one price), held where received.
+                    replacement_sku: rng.chance(40).then(|| world.products[rng.below(world.products.len())].sku.clone()),
+                });
+            }
+        }
+        let request = ReturnRequest { order_id: order.id.clone(), location_id: LocationId::parse(STORES[1]).expect("valid id"), lines, received: None };
+        for (k, key) in ["a", "a", "b"].iter().enumerate() {
+            opens.push((ReturnId::parse(&format!("ret_{n}_{k}")).expect("valid id"), request.clone(), format!("return-{n}-{key}")));
+        }
+    }
+    world.fault_percent.set([3, 8, 15][rng.below(3)]);
+    let mut flows: Vec<Flow> = opens.iter().map(|(id, request, key)| open_flow(world, id.clone(), request.clone(), key.clone())).collect();
+    flows.extend((0..3).map(|_| receive_flow(world)));
+    flows.extend((0..2).map(|_| cancel_flow(world)));
+    schedule(world, rng, flows)?;
+
+    // Recovery: every request sent again (a replay, a refusal, or the return at last), every return received, the sweeper.
+    world.fault_percent.set(0);
+    world.now.set(world.now() + Duration::hours(1));
+    let retries: Vec<Flow> = opens.iter().map(|(id, request, key)| open_flow(world, ReturnId::parse(&format!("{id}_again")).expect("valid id"), request.clone(), key.clone())).collect();
+    schedule(world, rng, retries)?;
+    let pending = world.d1.borrow().returns.values().filter(|r| r.state == ReturnState::Requested).count();
+    schedule(world, rng, (0..pending * 2).map(|_| receive_flow(world)).collect())?;
+    let report = block_on(sweep(world, 1000)).map_err(|e| format!("sweep: {e}"))?;
+    if let Some((id, e)) = report.failed.first() {
+        return Err(format!("the sweeper could not settle {id} after returns: {e}"));
+    }
+    check_returns(world, &handed, &before)
+}
+
+fn check_returns(world: &World, handed: &[Order], before: &BTreeMap<(Sku, LocationId), u32>) -> Result<(), String> {
+    let d1 = world.d1.borrow();
+    if let Some((seq, (id, effect))) = d1.owed.iter().next() {
+        return Err(format!("still owed after returns and the sweeper: #{seq} of {id}: {effect:?}"));
+    }
+    for (n, order) in handed.iter().enumerate() {
+        let key_a = [format!("ret_{n}_0"), format!("ret_{n}_1"), format!("ret_{n}_0_again"), format!("ret_{n}_1_again")];
+        let under_a = d1.returns.keys().filter(|id| key_a.iter().any(|a| a == id.as_str())).count();
+        if under_a > 1 {
+            return Err(format!("one Idempotency-Key opened {under_a} returns of {}", order.id));
+        }
+        for line in &order.lines {
+            let returned: u32 = d1.returns.values().filter(|r| r.order_id == order.id && r.counts()).flat_map(|r| &r.lines).filter(|l| l.sku == line.sku).map(|l| l.quantity.get()).sum();
+            if returned > line.quantity.get() {
+                return Err(format!("{returned} units of {} returned from {}, which handed over {}", line.sku, order.id, line.quantity.get()));
+            }
+        }
+    }
+    let stock = world.stock.borrow();
+    let mut received: BTreeMap<(Sku, LocationId), u32> = BTreeMap::new();
+    for ret in d1.returns.values() {
+        let receipt = match &ret.state {
+            ReturnState::Received { receipt } | ReturnState::Refunded { receipt, .. } => Some(receipt),
+            _ => None,
+        };
+        for line in &ret.lines {
+            let condition = receipt.and_then(|r| r.lines.iter().find(|l| l.sku == line.sku)).map(|l| l.condition);
+            let commitment = stock.get(&line.sku).and_then(|s| s.commitments().get(&ret.receipt_ref(&line.sku)).cloned());
+            let at = receipt.map(|r| r.location_id.clone());
+            let expected = match (condition, &at) {
+                (Some(Condition::Resellable), Some(at)) => {
+                    *received.entry((line.sku.clone(), at.clone())).or_default() += line.quantity.get();
+                    Some(Commitment::Returned { allocations: vec![Allocation { location_id: at.clone(), quantity: line.quantity }] })
+                }
+                _ => None,
+            };
+            if commitment != expected {
+                return Err(format!("return {} line {} is {:?} ({condition:?}) but its stock shows {commitment:?}", ret.id, line.sku, ret.state.status()));
+            }
+        }
+        if let Some(replacement) = &ret.replacement {
+            let hold = crate::sales::placement::direct_hold_ref(&replacement.order_id);
+            let held: u32 = replacement
+                .lines
+                .iter()
+                .flat_map(|l| stock.get(&l.sku).map(|s| in_memory(s.ledger.holds_of(&hold, world.now()))).unwrap_or_default())
+                .map(|a| a.quantity.get())
+                .sum();
+            let linked = d1.orders.get(&replacement.order_id).map(|r| r.order.status);
+            let settled = match ret.state.status() {
+                ReturnStatus::Requested => linked.is_none(),
+                ReturnStatus::Cancelled | ReturnStatus::Rejected => held == 0 && linked.is_none(),
+                ReturnStatus::Received | ReturnStatus::Refunded => held == 0 && matches!(linked, Some(OrderStatus::Collected | OrderStatus::Cancelled)),
+            };
+            if !settled {
+                return Err(format!("return {} is {:?}: its replacement holds {held} units and its linked order is {linked:?}", ret.id, ret.state.status()));
+            }
+        }
+        let issued = d1.coupons_issued.iter().filter(|id| **id == ret.id).count();
+        let earns = usize::from(receipt.is_some() && ret.goodwill.is_some());
+        if issued != earns {
+            return Err(format!("return {} ({:?}) issued {issued} goodwill coupons, not {earns}", ret.id, ret.state.status()));
+        }
+    }
+    let mut expected = before.clone();
+    for (key, units) in received {
+        *expected.entry(key).or_default() += units;
+    }
+    let after = totals(world);
+    if after != expected {
+        return Err(format!("after returns, units are {after:?}, not {expected:?}"));
     }
     Ok(())
 }

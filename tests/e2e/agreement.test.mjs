@@ -390,6 +390,61 @@ describe("coupons and orders", () => {
   });
 });
 
+describe("returns", () => {
+  test("opening and refunding: whole quantities, reasons and notes, ids, PSP references; refusals open nothing", async () => {
+    const { loc, sku } = await world({ locations: { shop: {} }, products: { shoe: {} }, stock: { shoe: { shop: 100 } } });
+    const { json: order } = await call("POST", "/v1/orders", {
+      body: { channel: "web", lines: [{ sku: sku.shoe, quantity: 50 }], fulfilment: pickupAt(loc.shop), payment: paid("pay_on_pickup") },
+      headers: { "idempotency-key": fresh("agree") },
+    });
+    for (const action of ["mark_ready", "collect"]) expectStatus(await call("POST", `/v1/orders/${order.id}/${action}`), 200, action);
+    const returnsOf = async () => (await call("GET", `/v1/returns?order_id=${order.id}`)).json.items;
+    const open = async (text) => {
+      const before = (await returnsOf()).length;
+      const answer = await call("POST", "/v1/returns", { rawBody: text, headers: { "idempotency-key": fresh("agree") } });
+      return { answer, leftBehind: async () => (await returnsOf()).length !== before };
+    };
+    const base = { order_id: order.id, location_id: loc.shop, lines: [{ sku: sku.shoe, quantity: 1, reason: { code: "wrong_size" } }] };
+    const cases = [
+      ["lines.0.quantity", raw("1.0"), true],
+      ["lines.0.quantity", raw("1.5"), false],
+      ["lines.0.quantity", 0, false],
+      ["lines", [], false],
+      ["lines.0.reason", { code: "other", note: " too small " }, true],
+      ["lines.0.reason", { code: "other", note: "too\u0000small" }, false],
+      ["lines.0.reason", { code: "other" }, false],
+      ["lines.0.reason", { code: "defective", note: "scuffed" }, false],
+      ["lines.0.reason", { code: "lost" }, false],
+      ["lines.0.replacement_sku", ".", false],
+      ["lines.0.replacement_sku", null, false],
+      ["location_id", "..", false],
+      ["order_id", null, false],
+      ["received", null, false],
+      ["received", [{ sku: sku.shoe, condition: "broken" }], false],
+    ];
+    assert.deepEqual(await disagreements("POST", "/v1/returns", base, cases, open), []);
+
+    const ret = expectStatus(await call("POST", "/v1/returns", {
+      body: { ...base, received: [{ sku: sku.shoe, condition: "resellable" }] }, headers: { "idempotency-key": fresh("agree") },
+    }), 201, "received on the spot");
+    const statusOf = async () => (await call("GET", `/v1/returns/${ret.id}`)).json.status;
+    const refund = async (text) => {
+      const answer = await call("POST", `/v1/returns/${ret.id}/refund`, { rawBody: text, headers: { "idempotency-key": fresh("agree") } });
+      return { answer, leftBehind: async () => (await statusOf()) !== "received" };
+    };
+    const refunds = [
+      ["psp_reference", "r".repeat(129), false],
+      ["psp_reference", "re 1", false],
+      ["psp_reference", "", false],
+      ["psp_reference", null, false],
+      ["method", "cash", false],
+      ["psp_reference", "r".repeat(128), true],
+    ];
+    assert.deepEqual(await disagreements("POST", "/v1/returns/{return_id}/{action}", { method: "original_payment", psp_reference: "re_1" }, refunds, refund), []);
+    assert.equal(await statusOf(), "refunded");
+  });
+});
+
 describe("what no schema can say", () => {
   test("a member named twice is refused and changes nothing", async () => {
     const sku = fresh("TWICE");

@@ -211,4 +211,27 @@ export const MATRIX = {
   },
   followReminderLink: { request: () => ({ method: "GET", path: "/v1/reminders/click/k1.e30.AAAA" }), expect: everyone([400, "invalid_link_token"]) },
   reportReminderShown: { request: () => ({ method: "POST", path: "/v1/reminders/shown/k1.e30.AAAA" }), expect: everyone([400, "invalid_link_token"]) },
+  openReturn: {
+    request: async (w) => ({
+      method: "POST", path: "/v1/returns",
+      body: { order_id: await w.collectedOrder(), location_id: w.store, lines: [{ sku: w.sku, quantity: 1, reason: { code: "wrong_size" } }] },
+      headers: { "idempotency-key": w.fresh("ret") },
+    }),
+    expect: { ...shopperData(201), store_other: [403, "other_location"] },
+  },
+  listReturns: { request: (w) => ({ method: "GET", path: `/v1/returns?order_id=${w.returnedOrder}` }), expect: shopperData(200) },
+  getReturn: { request: (w) => ({ method: "GET", path: `/v1/returns/${w.returnId}` }), expect: shopperData(200) },
+  moveReturn: {
+    request: async (w) => ({ method: "POST", path: `/v1/returns/${await w.freshReturn()}/cancel`, headers: { "idempotency-key": w.fresh("cancel") } }),
+    expect: { ...shopperData(200), store_other: [403, "other_location"] },
+  },
+  expectedReturns: {
+    request: (w) => ({ method: "GET", path: `/v1/locations/${w.store}/returns` }),
+    expect: { ...adminOnly(200), store_own: 200, store_other: [403, "other_location"] },
+  },
+  damagedUnits: {
+    request: (w) => ({ method: "GET", path: `/v1/locations/${w.store}/damaged-units` }),
+    expect: { ...adminOnly(200), store_own: 200, store_other: [403, "other_location"] },
+  },
+  storeCredit: { request: (w) => ({ method: "GET", path: `/v1/customers/${w.ann.id}/store-credit` }), expect: shopperData(200) },
 };

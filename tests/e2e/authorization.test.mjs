@@ -44,8 +44,22 @@ async function buildWorld() {
     const body = { channel: "web", customer_id: customerId, lines: [{ sku, quantity: 1 }], fulfilment: { type: "pickup", location_id: store }, payment: { method: "pay_on_pickup" } };
     return expectStatus(await call("POST", "/v1/orders", { body, headers: { "idempotency-key": fresh("mxo") } }), 201, "order").id;
   };
+  /** One of Ann's pickup orders, collected: returnable. */
+  const collectedOrder = async () => {
+    const id = await placeFor(ann.id);
+    for (const action of ["mark_ready", "collect"]) expectStatus(await call("POST", `/v1/orders/${id}/${action}`), 200, action);
+    return id;
+  };
+  /** A return of one unit of a fresh collected order, expected at the own store. */
+  const freshReturn = async (orderId) => {
+    const body = { order_id: orderId ?? (await collectedOrder()), location_id: store, lines: [{ sku, quantity: 1, reason: { code: "defective" } }] };
+    return expectStatus(await call("POST", "/v1/returns", { body, headers: { "idempotency-key": fresh("mxr") } }), 201, "return").id;
+  };
+  const returnedOrder = await collectedOrder();
   const world = {
     store, otherStore, sku, coupon, ann, bob, annDraft, credentials,
+    collectedOrder, freshReturn, returnedOrder,
+    returnId: await freshReturn(returnedOrder),
     fresh,
     locationDraft: locationDraft(),
     productDraft: productDraft(),

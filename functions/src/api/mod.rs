@@ -10,5 +10,6 @@ pub mod locations;
 pub mod meta;
 pub mod orders;
 pub mod reminders;
+pub mod returns;
 pub mod sessions;
 pub mod stock;

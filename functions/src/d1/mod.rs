@@ -12,6 +12,7 @@ pub mod locations;
 pub mod order_store;
 pub mod orders;
 pub mod reminders;
+pub mod returns;
 
 use crate::http::error::ApiResult;
 use serde::de::DeserializeOwned;

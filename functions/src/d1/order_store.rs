@@ -39,7 +39,7 @@ impl<T, E: Into<ApiError>> OrUnavailable<T> for Result<T, E> {
 }
 
 /// The effects a batch recorded, read back from the `RETURNING seq` of each insert.
-fn recorded(results: &[D1Result], effects: &[Effect]) -> Result<Vec<OwedEffect>, Unavailable> {
+pub(crate) fn recorded(results: &[D1Result], effects: &[Effect]) -> Result<Vec<OwedEffect>, Unavailable> {
     #[derive(serde::Deserialize)]
     struct Seq {
         seq: i64,

@@ -70,12 +70,20 @@ struct OwedRow {
 
 /// An order with its revision and what it still owes, read in one round trip.
 pub async fn get(db: &D1Database, id: &OrderId) -> ApiResult<Option<StoredOrder>> {
-    let results = db
-        .batch(vec![
-            db.prepare("SELECT body, revision FROM orders WHERE id = ?1").bind(&[id.as_str().into()])?,
-            db.prepare("SELECT seq, effect FROM owed_effects WHERE order_id = ?1 ORDER BY seq").bind(&[id.as_str().into()])?,
-        ])
-        .await?;
+    stored(&db.batch(reads(db, id)?).await?)
+}
+
+/// The statements that read an order with its revision and what it owes (`stored` reads
+/// their results); a batch may read more after them, consistently.
+pub fn reads(db: &D1Database, id: &OrderId) -> ApiResult<Vec<D1PreparedStatement>> {
+    Ok(vec![
+        db.prepare("SELECT body, revision FROM orders WHERE id = ?1").bind(&[id.as_str().into()])?,
+        db.prepare("SELECT seq, effect FROM owed_effects WHERE order_id = ?1 ORDER BY seq").bind(&[id.as_str().into()])?,
+    ])
+}
+
+/// The order read by the first two results of a batch that began with `reads`.
+pub fn stored(results: &[worker::D1Result]) -> ApiResult<Option<StoredOrder>> {
     let (Some(order), Some(owed)) = (results.first(), results.get(1)) else { return Ok(None) };
     let Some(row) = order.results::<Row>()?.into_iter().next() else { return Ok(None) };
     let owed = owed
@@ -187,13 +195,15 @@ pub struct TimelineEntry {
     pub at: String,
 }
 
-/// Carts and orders of a customer from every channel, newest first.
+/// Carts, orders and returns of a customer from every channel, newest first.
 pub async fn timeline(db: &D1Database, customer: &CustomerId, limit: u32) -> ApiResult<Vec<TimelineEntry>> {
     Ok(db
         .prepare(
             "SELECT 'order' AS kind, id, channel, status, created_at AS at FROM orders WHERE customer_id = ?1
              UNION ALL
              SELECT 'cart' AS kind, id, channel, NULL AS status, created_at AS at FROM carts WHERE customer_id = ?1
+             UNION ALL
+             SELECT 'return' AS kind, id, channel, status, created_at AS at FROM returns WHERE customer_id = ?1
              ORDER BY at DESC, id DESC LIMIT ?2",
         )
         .bind(&[customer.as_str().into(), limit.into()])?

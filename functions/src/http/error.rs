@@ -7,6 +7,7 @@ use crate::objects::stock::StockRefusal;
 use omniedge::inventory::ledger::StockError;
 use omniedge::workflows::lifecycle::MoveError;
 use omniedge::workflows::placement::PlacementError;
+use omniedge::workflows::returns::ReturnFlowError;
 use omniedge::workflows::ports::{ClaimRefused, Unavailable};
 use omniedge::workflows::settlement::SettleError;
 use crate::http::problem::Problem;
@@ -68,6 +69,15 @@ impl From<MoveError> for ApiError {
         match e {
             MoveError::Settle(e) => e.into(),
             MoveError::Unavailable(e) => e.into(),
+            refused => ApiError(refused.into()),
+        }
+    }
+}
+impl From<ReturnFlowError> for ApiError {
+    fn from(e: ReturnFlowError) -> Self {
+        match e {
+            ReturnFlowError::Settle(e) => e.into(),
+            ReturnFlowError::Unavailable(e) => e.into(),
             refused => ApiError(refused.into()),
         }
     }

@@ -3,7 +3,9 @@
 //! point with `x-omniedge-fault: <point>` at which the worker then dies, so tests can
 //! prove that a failure there leaks nothing to the client and that stored state
 //! converges afterwards. The points sit in the port bindings, right after the step
-//! they name took effect. The same switch serves the test hooks (many holds at once).
+//! they name took effect. The same switch serves the test hooks (many holds at once)
+//! and lets a return request move the workflows' clock forward
+//! (`x-omniedge-clock-offset-days`), so a closed return window is testable without waiting.
 
 use worker::{Env, Request};
 
@@ -18,6 +20,8 @@ pub enum Fault {
     AfterOrderWrite,
     /// A status change, after the status and what it owes are written.
     AfterStatusWrite,
+    /// A return step, after the return and what it owes are written.
+    AfterReturnWrite,
 }
 
 impl Fault {
@@ -27,6 +31,7 @@ impl Fault {
             "after_reserve" => Some(Fault::AfterReserve),
             "after_order_write" => Some(Fault::AfterOrderWrite),
             "after_status_write" => Some(Fault::AfterStatusWrite),
+            "after_return_write" => Some(Fault::AfterReturnWrite),
             _ => None,
         }
     }
@@ -44,4 +49,14 @@ pub fn requested(req: &Request, env: &Env) -> Option<Fault> {
         return None;
     }
     req.headers().get("x-omniedge-fault").ok().flatten().as_deref().and_then(Fault::parse)
+}
+
+/// Days the workflows' clock is moved forward for this request (return steps only),
+/// when fault injection is on: 0 to 3650.
+pub fn clock_offset(req: &Request, env: &Env) -> chrono::Duration {
+    if !enabled(env) {
+        return chrono::Duration::zero();
+    }
+    let days = req.headers().get("x-omniedge-clock-offset-days").ok().flatten().and_then(|d| d.trim().parse::<i64>().ok());
+    chrono::Duration::days(days.filter(|d| (0..=3650).contains(d)).unwrap_or(0))
 }

@@ -23,6 +23,9 @@ use omniedge::sales::placement::InvalidOrder;
 use omniedge::workflows::lifecycle::MoveError;
 use omniedge::workflows::placement::PlacementError;
 use omniedge::workflows::ports::ClaimRefused;
+use omniedge::returns::exchange::ExchangeError;
+use omniedge::returns::ReturnError;
+use omniedge::workflows::returns::ReturnFlowError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -269,6 +272,68 @@ impl From<MoveError> for Problem {
             MoveError::Lifecycle(e) => e.into(),
             MoveError::Changed => Problem::conflict("order_changed", e.to_string()),
             MoveError::Settle(_) | MoveError::Unavailable(_) => Problem::internal(),
+        }
+    }
+}
+
+/// A return step's refusals; its failures (settling, an unavailable store) are a bare
+/// 500 (`error.rs` logs them first).
+impl From<ReturnFlowError> for Problem {
+    fn from(e: ReturnFlowError) -> Self {
+        let detail = e.to_string();
+        match e {
+            ReturnFlowError::NotFound(id) => Problem::not_found("return", id.as_str()),
+            ReturnFlowError::OrderNotFound(id) => Problem::not_found("order", id.as_str()),
+            ReturnFlowError::LocationNotFound(id) => Problem::not_found("location", id.as_str()),
+            ReturnFlowError::Access(e) => e.into(),
+            ReturnFlowError::Return(e) => e.into(),
+            ReturnFlowError::Exchange(e) => e.into(),
+            ReturnFlowError::ReplacementUnavailable { sku, location_id, nearest } => Problem::conflict("replacement_unavailable", detail)
+                .with("sku", sku)
+                .with("location_id", location_id)
+                .with("nearest", nearest),
+            ReturnFlowError::HeldElsewhere { held_at } => Problem::conflict("replacement_held_elsewhere", detail).with("location_id", held_at),
+            ReturnFlowError::Changed => Problem::conflict("order_changed", detail),
+            ReturnFlowError::Claim(e) => e.into(),
+            ReturnFlowError::Settle(_) | ReturnFlowError::Unavailable(_) => Problem::internal(),
+        }
+    }
+}
+
+/// Why a return cannot be opened or moved on: each 422 says exactly why, naming the line.
+impl From<ReturnError> for Problem {
+    fn from(e: ReturnError) -> Self {
+        let detail = e.to_string();
+        match e {
+            ReturnError::NoLines => Problem::unprocessable("invalid_body", detail),
+            ReturnError::OrderCancelled => Problem::unprocessable("order_cancelled", detail),
+            ReturnError::NotHandedOver { status } => Problem::unprocessable("not_handed_over", detail).with("order_status", status),
+            ReturnError::UnknownLine { sku } => Problem::unprocessable("unknown_line", detail).with("sku", sku),
+            ReturnError::RepeatedLine { sku } => Problem::unprocessable("repeated_line", detail).with("sku", sku),
+            ReturnError::OverReturn { sku, requested, returnable } => {
+                Problem::unprocessable("over_return", detail).with("sku", sku).with("requested", requested).with("returnable", returnable)
+            }
+            ReturnError::WindowClosed { sku, days, closed_at } => {
+                Problem::unprocessable("return_window_closed", detail).with("sku", sku).with("days", days).with("closed_at", closed_at)
+            }
+            ReturnError::InvalidTransition { status, action } => {
+                Problem::conflict("invalid_return_transition", detail).with("return_status", status).with("action", action)
+            }
+            ReturnError::ReceiptMismatch { sku } => Problem::unprocessable("receipt_mismatch", detail).with("sku", sku),
+            ReturnError::NoCustomerForCredit => Problem::unprocessable("no_customer_for_store_credit", detail),
+        }
+    }
+}
+
+impl From<ExchangeError> for Problem {
+    fn from(e: ExchangeError) -> Self {
+        let detail = e.to_string();
+        match e {
+            ExchangeError::UnknownProduct { sku } => Problem::unprocessable("unknown_sku", detail).with("sku", sku),
+            ExchangeError::OtherStyle { replacement, .. } => Problem::unprocessable("replacement_other_style", detail).with("sku", replacement),
+            ExchangeError::PriceDiffers { replacement, paid, price, .. } => {
+                Problem::unprocessable("replacement_price_differs", detail).with("sku", replacement).with("paid", paid).with("price", price)
+            }
         }
     }
 }
@@ -545,6 +610,30 @@ mod tests {
         assert_eq!((p.status, p.code.as_str()), (422, "idempotency_key_reused"));
         let p: Problem = StockRefusal::Stock(StockError::HandedOver { order: OrderRef("order:ord_1".into()) }).into();
         assert_eq!((p.status, p.code.as_str()), (409, "handed_over"));
+    }
+
+    #[test]
+    fn returns_say_exactly_why_not() {
+        use omniedge::returns::ReturnStatus;
+        use omniedge::shared::ids::ReturnId;
+        let sku = Sku::parse("A").unwrap();
+        let cases: Vec<(ReturnFlowError, u16, &str)> = vec![
+            (ReturnFlowError::NotFound(ReturnId::parse("ret_1").unwrap()), 404, "return_not_found"),
+            (ReturnFlowError::LocationNotFound(LocationId::parse("s9").unwrap()), 404, "location_not_found"),
+            (ReturnError::OrderCancelled.into(), 422, "order_cancelled"),
+            (ReturnError::OverReturn { sku: sku.clone(), requested: 2, returnable: 1 }.into(), 422, "over_return"),
+            (ReturnError::InvalidTransition { status: ReturnStatus::Received, action: "received" }.into(), 409, "invalid_return_transition"),
+            (ExchangeError::UnknownProduct { sku: sku.clone() }.into(), 422, "unknown_sku"),
+            (ReturnFlowError::ReplacementUnavailable { sku: sku.clone(), location_id: LocationId::parse("s1").unwrap(), nearest: vec![] }, 409, "replacement_unavailable"),
+            (ReturnFlowError::Changed, 409, "order_changed"),
+            (ReturnFlowError::Unavailable(Unavailable("d1".into())), 500, "internal_error"),
+        ];
+        for (e, status, code) in cases {
+            let p: Problem = e.into();
+            assert_eq!((p.status, p.code.as_str()), (status, code));
+        }
+        let p: Problem = ReturnFlowError::from(ReturnError::OverReturn { sku, requested: 2, returnable: 1 }).into();
+        assert_eq!((&p.extensions["requested"], &p.extensions["returnable"]), (&json!(2), &json!(1)));
     }
 
     #[test]

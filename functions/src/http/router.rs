@@ -6,7 +6,7 @@
 
 use crate::http::{auth, cors, faults, limits};
 use crate::http::error::ApiResult;
-use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, reminders, sessions, stock};
+use crate::api::{api_keys, carts, catalog, coupons, customers, locations, meta, orders, reminders, returns, sessions, stock};
 use crate::http::problem::Problem;
 use omniedge::access::Principal;
 use worker::{Env, Method, Request, Response};
@@ -38,6 +38,12 @@ enum Route<'a> {
     OrderAction(&'a str, &'a str),
     Pickups(&'a str),
     Coupon(&'a str),
+    Returns,
+    Return(&'a str),
+    ReturnAction(&'a str, &'a str),
+    ExpectedReturns(&'a str),
+    DamagedUnits(&'a str),
+    StoreCredit(&'a str),
     /// Tests only (with `FAULT_INJECTION`): many holds at once, for flash-sale tests.
     TestHolds(&'a str),
     VapidKey,
@@ -83,6 +89,12 @@ impl<'a> Route<'a> {
             ["v1", "orders", id, action] => Route::OrderAction(id, action),
             ["v1", "locations", id, "pickups"] => Route::Pickups(id),
             ["v1", "coupons", code] => Route::Coupon(code),
+            ["v1", "returns"] => Route::Returns,
+            ["v1", "returns", id] => Route::Return(id),
+            ["v1", "returns", id, action] => Route::ReturnAction(id, action),
+            ["v1", "locations", id, "returns"] => Route::ExpectedReturns(id),
+            ["v1", "locations", id, "damaged-units"] => Route::DamagedUnits(id),
+            ["v1", "customers", id, "store-credit"] => Route::StoreCredit(id),
             ["v1", "test-hooks", "stock", sku, "holds"] => Route::TestHolds(sku),
             ["v1", "reminders", "vapid-public-key"] => Route::VapidKey,
             ["v1", "carts", id, "push-subscriptions"] => Route::PushSubscriptions(id),
@@ -112,6 +124,9 @@ impl<'a> Route<'a> {
             Route::OrderAction(..) | Route::TestHolds(_) => &[Post],
             Route::Coupon(_) => &[Get, Put],
             Route::ApiKey(_) => &[Delete],
+            Route::Returns => &[Get, Post],
+            Route::Return(_) | Route::ExpectedReturns(_) | Route::DamagedUnits(_) | Route::StoreCredit(_) => &[Get],
+            Route::ReturnAction(..) => &[Post],
             Route::Location(_) | Route::Product(_) => &[Get, Put],
             // `lookup` is also readable as a SKU, so GET falls through to the SKU lookup.
             Route::StockLookup => &[Get, Post],
@@ -132,7 +147,7 @@ impl<'a> Route<'a> {
     /// handlers decide which cart, profile or order.
     /// Calls that hold stock: setting a cart line, placing an order.
     fn creates_holds(&self, method: &Method) -> bool {
-        matches!((self, method), (Route::CartLine(..), Method::Put) | (Route::Orders, Method::Post))
+        matches!((self, method), (Route::CartLine(..), Method::Put) | (Route::Orders, Method::Post) | (Route::Returns, Method::Post))
     }
 
     fn open_to_publishable(&self, method: &Method) -> bool {
@@ -146,6 +161,9 @@ impl<'a> Route<'a> {
             Route::VapidKey | Route::PushSubscriptions(_) | Route::PushSubscription(..) | Route::CartConsents(_) => true,
             Route::CartReminders(_) | Route::ReminderReport | Route::TestReminder(..) => false,
             Route::Unsubscribe | Route::ReminderClick(_) | Route::ReminderShown(_) => false,
+            // A shopper's session opens, reads and cancels returns of the shopper's own orders.
+            Route::Returns | Route::Return(_) | Route::ReturnAction(..) | Route::StoreCredit(_) => true,
+            Route::ExpectedReturns(_) | Route::DamagedUnits(_) => false,
         }
     }
 }
@@ -252,6 +270,13 @@ async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut co
         (Route::CartReminders(id), _) => reminders::cart_log(id, env, &caller).await,
         (Route::ReminderReport, _) => reminders::report(&req, env, &caller).await,
         (Route::TestReminder(cart, step), _) => reminders::test_enqueue(cart, step, &path, &req, env, &caller).await,
+        (Route::Returns, Get) => returns::list(&req, env, &caller).await,
+        (Route::Returns, _) => returns::open(&mut req, env, &caller).await,
+        (Route::Return(id), _) => returns::get(id, env, &caller).await,
+        (Route::ReturnAction(id, action), _) => returns::act(id, action, &mut req, env, &caller).await,
+        (Route::ExpectedReturns(id), _) => returns::expected(id, env, &caller).await,
+        (Route::DamagedUnits(id), _) => returns::damaged(id, env, &caller).await,
+        (Route::StoreCredit(id), _) => returns::store_credit(id, env, &caller).await,
         (Route::Health | Route::DeepHealth | Route::OpenApi | Route::Unsubscribe | Route::ReminderClick(_) | Route::ReminderShown(_), _) => {
             unreachable!("public routes are answered above")
         }

@@ -39,6 +39,8 @@ pub enum StockCommand {
     },
     /// Holds exactly these allocations (all or nothing).
     Hold { reference: HoldRef, allocations: Vec<Allocation>, expires_at: DateTime<Utc> },
+    /// Holds for an order's units unless they are settled already (`StockLedger::hold_for_order`).
+    HoldForOrder { order: OrderRef, reference: HoldRef, allocations: Vec<Allocation>, expires_at: DateTime<Utc> },
     Release { reference: HoldRef },
     Commit { order: OrderRef, hold: HoldRef, allocations: Vec<Allocation> },
     HandOver { order: OrderRef },
@@ -164,6 +166,9 @@ impl DurableObject for StockObject {
                 reply(refusable(held.map(|outcome| outcome.map(|(location_id, expires_at)| CartHold { location_id, expires_at }))))
             }
             StockCommand::Hold { reference, allocations, expires_at } => reply(refusable(ledger.hold(&reference, &allocations, now, expires_at))),
+            StockCommand::HoldForOrder { order, reference, allocations, expires_at } => {
+                reply(refusable(ledger.hold_for_order(&order, &reference, &allocations, now, expires_at)))
+            }
             StockCommand::Release { reference } => reply(ledger.release(&reference).map(Ok::<_, StockRefusal>)),
             StockCommand::Commit { order, hold, allocations } => {
                 reply(ledger.commit(&order, &hold, &allocations, now).map(|c| c.answer().map_err(StockRefusal::from)))

@@ -125,6 +125,11 @@ impl StockPort for StockObjects<'_> {
         Ok(())
     }
 
+    async fn hold_for_order(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
+        let command = StockCommand::HoldForOrder { order: order.clone(), reference: hold.clone(), allocations: allocations.to_vec(), expires_at };
+        self.send(sku, command).await
+    }
+
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable> {
         answered(self.send::<u32>(sku, StockCommand::Release { reference: hold.clone() }).await).map(drop)
     }
