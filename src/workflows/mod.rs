@@ -8,6 +8,7 @@ pub mod effects;
 pub mod lifecycle;
 pub mod placement;
 pub mod ports;
+pub mod reminders;
 pub mod settlement;
 
 #[cfg(test)]
