@@ -287,6 +287,19 @@ pub async fn log(db: &D1Database, cart: &CartId, step: u32, channel: ReminderCha
     Ok(())
 }
 
+/// Logs a due step skipped with its reason, unless the step holds a delivery key (a
+/// duplicate decision that lost the race to the claim logs nothing).
+pub async fn log_skip(db: &D1Database, cart: &CartId, step: u32, channel: ReminderChannel, reason: SkipReason) -> ApiResult<()> {
+    db.prepare(
+        "INSERT INTO reminder_log (cart_id, step, channel, event, detail, at) SELECT ?1, ?2, ?3, 'skipped', ?4, ?5
+         WHERE NOT EXISTS (SELECT 1 FROM reminder_deliveries WHERE cart_id = ?1 AND step = ?2)",
+    )
+    .bind(&[cart.as_str().into(), step.into(), channel.as_str().into(), reason.as_str().into(), now_rfc3339().into()])?
+    .run()
+    .await?;
+    Ok(())
+}
+
 /// Moves a `queued` or `retrying` delivery to `sending`, counting the attempt (one taker wins).
 pub async fn take(db: &D1Database, cart: &CartId, step: u32, now: DateTime<Utc>) -> ApiResult<Option<Sending>> {
     #[derive(Deserialize)]
@@ -506,7 +519,7 @@ impl ReminderStore for D1Reminders {
         last_reminded(&self.db, shopper, channel).await.or_unavailable()
     }
     async fn skipped(&self, cart: &CartId, step: u32, channel: ReminderChannel, reason: SkipReason, _now: DateTime<Utc>) -> Result<(), Unavailable> {
-        log(&self.db, cart, step, channel, "skipped", Some(reason.as_str())).await.or_unavailable()
+        log_skip(&self.db, cart, step, channel, reason).await.or_unavailable()
     }
     async fn claim(&self, delivery: &Delivery<'_>, cap_since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Claimed, Unavailable> {
         claim(&self.db, delivery, cap_since, now).await.or_unavailable()

@@ -136,7 +136,8 @@ pub trait ReminderStore {
     async fn ordered_since(&self, cart: &CartId, customer: Option<&CustomerId>, email: Option<&Email>, since: DateTime<Utc>) -> Result<bool, Unavailable>;
     /// When a reminder of any cart last reached (or is on its way to) the shopper on the channel.
     async fn last_reminded(&self, shopper: &str, channel: ReminderChannel) -> Result<Option<DateTime<Utc>>, Unavailable>;
-    /// Logs a due step that is not sent, with its reason.
+    /// Logs a due step that is not sent, with its reason, unless the step holds a
+    /// delivery key (a duplicate decision that lost the race to the claim says nothing).
     async fn skipped(&self, cart: &CartId, step: u32, channel: ReminderChannel, reason: SkipReason, now: DateTime<Utc>) -> Result<(), Unavailable>;
     /// Claims the step's delivery key in state `queued`, unless the shopper was reminded
     /// on the channel after `cap_since`, and with it logs `queued` and records that the
