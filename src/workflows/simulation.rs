@@ -73,7 +73,7 @@ impl Rng {
 
 /// What may go wrong at a port call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Fault {
+pub(super) enum Fault {
     None,
     /// Fails before taking effect.
     FailBefore,
@@ -222,7 +222,7 @@ impl World {
 }
 
 /// A future that is pending once: the point where the scheduler may switch flows.
-struct YieldOnce(bool);
+pub(super) struct YieldOnce(pub(super) bool);
 
 impl Future for YieldOnce {
     type Output = ();

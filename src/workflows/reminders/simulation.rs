@@ -37,6 +37,7 @@ use crate::sales::cart::{Cart, CartError, CartLine, CartStatus};
 use crate::shared::ids::{CartId, CustomerId, OrderId, Sku};
 use crate::shared::quantity::PositiveQuantity;
 use crate::workflows::ports::{CartPort, PortError, Unavailable};
+use crate::workflows::simulation::{Fault, YieldOnce};
 use chrono::{DateTime, Duration, Utc};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,31 +64,6 @@ impl Dice {
     }
     fn percent(&mut self, p: u64) -> bool {
         self.roll() % 100 < p
-    }
-}
-
-/// What goes wrong at a port call.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Fault {
-    None,
-    FailBefore,
-    /// Takes effect, then the answer is lost.
-    FailAfter,
-    CrashBefore,
-    CrashAfter,
-}
-
-/// A future pending once: where the scheduler may switch tasks.
-struct Yield(bool);
-
-impl Future for Yield {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        Poll::Pending
     }
 }
 
@@ -207,7 +183,7 @@ impl World {
     /// A port call: yields to the scheduler, then takes effect (or not) as the fault says.
     /// `lost` runs when it took effect and the answer is lost.
     async fn call_then<T: std::fmt::Debug>(&self, what: impl FnOnce() -> String, effect: impl FnOnce() -> T, lost: impl FnOnce(&T)) -> Result<T, Unavailable> {
-        Yield(false).await;
+        YieldOnce(false).await;
         let fault = self.draw_fault();
         if self.trace {
             eprintln!("{} {} {fault:?}", self.now().format("%H:%M:%S"), what());
