@@ -3,6 +3,7 @@
 //! key, claimed before any send, with the frequency cap checked in the same
 //! statement), the log of every decision and event, and what a cart owes
 //! (`owed_effects` rows with a `cart_id`). Also what a due step reads of orders.
+//! `D1Reminders` is all of it as the reminder workflow's `ReminderStore`.
 
 use crate::d1::order_store::OrUnavailable;
 use crate::http::error::ApiResult;

@@ -23,11 +23,11 @@ pub async fn run(env: &Env) {
         }
         Err(e) => worker::console_error!("sweeper: {e}"),
     }
-    let reminders = match crate::jobs::reminders::ReminderEdge::new(env, None) {
-        Ok(ports) => ports,
-        Err(e) => return worker::console_error!("sweeper: {}", e.0.detail),
+    let (store, queue) = match (crate::d1::database(env), crate::jobs::reminders::QueueBinding::new(env)) {
+        (Ok(db), Ok(queue)) => (crate::d1::reminders::D1Reminders { db }, queue),
+        (Err(e), _) | (_, Err(e)) => return worker::console_error!("sweeper: {}", e.0.detail),
     };
-    match omniedge::workflows::reminders::sweep_carts(&reminders, ORDERS_PER_PASS).await {
+    match omniedge::workflows::reminders::sweep_carts(&store, &queue, ORDERS_PER_PASS).await {
         Ok(failed) => {
             for (cart, error) in failed {
                 worker::console_error!("sweeper: cart {cart} still owes effects: {error}");

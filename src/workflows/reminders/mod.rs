@@ -89,7 +89,7 @@ async fn step_due<P: ReminderPorts>(ports: &P, policy: &ReminderPolicy<'_>, cart
         return Ok(Next::Drop(format!("cart {cart_id} step {number} is not in REMINDER_SEQUENCE any more")));
     };
     if store.delivery_exists(cart_id, number).await? {
-        return settle_cart(ports, cart_id).await.map(|()| Next::Ack);
+        return settle_cart(ports.store(), ports.queue(), cart_id).await.map(|()| Next::Ack);
     }
     let now = ports.now();
     let Some(cart) = ports.carts().cart(cart_id).await? else {
@@ -136,7 +136,7 @@ async fn step_due<P: ReminderPorts>(ports: &P, policy: &ReminderPolicy<'_>, cart
         Decision::Send => {
             let delivery = Delivery { cart: cart_id, step: number, channel: step.channel, shopper: &shopper, address: address.as_ref().filter(|_| step.channel == ReminderChannel::Email) };
             match store.claim(&delivery, now - policy.cap, now).await? {
-                Claimed::Mine | Claimed::Before => settle_cart(ports, cart_id).await.map(|()| Next::Ack),
+                Claimed::Mine | Claimed::Before => settle_cart(ports.store(), ports.queue(), cart_id).await.map(|()| Next::Ack),
                 Claimed::Capped => skip(SkipReason::FrequencyCap).await,
             }
         }
@@ -145,20 +145,20 @@ async fn step_due<P: ReminderPorts>(ports: &P, policy: &ReminderPolicy<'_>, cart
 
 /// Applies what a cart owes (hands its deliveries to the queue) and crosses it off.
 /// Handing one on twice is harmless: a delivery is sent only from `queued` or `retrying`.
-pub async fn settle_cart<P: ReminderPorts>(ports: &P, cart_id: &CartId) -> Result<(), Unavailable> {
-    for owed in ports.store().owed_by_cart(cart_id).await? {
-        ports.queue().hand_on(&owed.effect.message()).await?;
-        ports.store().settled(owed.seq).await?;
+pub async fn settle_cart(store: &impl ReminderStore, queue: &impl ReminderQueue, cart_id: &CartId) -> Result<(), Unavailable> {
+    for owed in store.owed_by_cart(cart_id).await? {
+        queue.hand_on(&owed.effect.message()).await?;
+        store.settled(owed.seq).await?;
     }
     Ok(())
 }
 
 /// The sweeper's part: settles up to `limit` carts that still owe, oldest debt first.
 /// Answers the carts whose debts stay owed for the next pass, and why.
-pub async fn sweep_carts<P: ReminderPorts>(ports: &P, limit: u32) -> Result<Vec<(CartId, Unavailable)>, Unavailable> {
+pub async fn sweep_carts(store: &impl ReminderStore, queue: &impl ReminderQueue, limit: u32) -> Result<Vec<(CartId, Unavailable)>, Unavailable> {
     let mut failed = Vec::new();
-    for cart in ports.store().carts_owing(limit).await? {
-        if let Err(e) = settle_cart(ports, &cart).await {
+    for cart in store.carts_owing(limit).await? {
+        if let Err(e) = settle_cart(store, queue, &cart).await {
             failed.push((cart, e));
         }
     }

@@ -617,7 +617,7 @@ fn consumer<'a>(world: &'a World, policy: &'a ReminderPolicy<'a>, id: u64, messa
 }
 
 fn sweeper(world: &World) -> Task<'_> {
-    Task { future: Box::pin(async move { sweep_carts(world, 100).await.map(|_| Next::Ack) }), message: None }
+    Task { future: Box::pin(async move { sweep_carts(world, world, 100).await.map(|_| Next::Ack) }), message: None }
 }
 
 /// The queue's answer to a consumer that finished (or died).

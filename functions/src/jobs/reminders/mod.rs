@@ -29,6 +29,12 @@ const UNAVAILABLE_RETRY_SECONDS: u32 = 5;
 /// The reminder queue as the workflow's hand-off.
 pub struct QueueBinding(Queue);
 
+impl QueueBinding {
+    pub fn new(env: &Env) -> ApiResult<Self> {
+        Ok(QueueBinding(env.queue("REMINDERS")?))
+    }
+}
+
 impl ReminderQueue for QueueBinding {
     async fn hand_on(&self, message: &ReminderMessage) -> Result<(), Unavailable> {
         self.0.send(message).await.map_err(|e| Unavailable(format!("reminder queue: {e}")))
@@ -44,12 +50,11 @@ pub struct ReminderEdge<'a> {
 }
 
 impl<'a> ReminderEdge<'a> {
-    /// `settings` is needed to send; the sweeper, which only hands deliveries on, has none.
-    pub fn new(env: &'a Env, settings: Option<&'a ReminderSettings>) -> ApiResult<Self> {
+    pub fn new(env: &'a Env, settings: &'a ReminderSettings) -> ApiResult<Self> {
         Ok(ReminderEdge {
             store: D1Reminders { db: d1::database(env)? },
             carts: CartObjects { env },
-            queue: QueueBinding(env.queue("REMINDERS")?),
+            queue: QueueBinding::new(env)?,
             sender: Transports { env, settings, db: d1::database(env)? },
         })
     }
@@ -89,7 +94,7 @@ pub async fn consume(batch: MessageBatch<serde_json::Value>, env: &Env) {
             return batch.retry_all_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(MISCONFIGURED_RETRY_SECONDS).build());
         }
     };
-    let ports = match ReminderEdge::new(env, Some(&settings)) {
+    let ports = match ReminderEdge::new(env, &settings) {
         Ok(ports) => ports,
         Err(e) => {
             worker::console_error!("reminders: {} (will retry)", e.0.detail);

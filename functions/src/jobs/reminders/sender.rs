@@ -22,8 +22,7 @@ use worker::{D1Database, Env};
 
 pub struct Transports<'a> {
     pub env: &'a Env,
-    /// None where nothing is sent (the sweeper).
-    pub settings: Option<&'a ReminderSettings>,
+    pub settings: &'a ReminderSettings,
     pub db: D1Database,
 }
 
@@ -34,10 +33,6 @@ struct Priced {
 }
 
 impl Transports<'_> {
-    fn settings(&self) -> Result<&ReminderSettings, SendOutcome> {
-        self.settings.ok_or_else(|| SendOutcome::Failed { cause: "the reminder settings were not read".into() })
-    }
-
     /// A cart that does not price (e.g. a product just removed) is retried like a store that did not answer.
     async fn priced(&self, cart: &Cart) -> Result<Priced, Unavailable> {
         let skus: Vec<Sku> = cart.lines.iter().map(|l| l.sku.clone()).collect();
@@ -56,10 +51,7 @@ impl Transports<'_> {
 impl Sender for Transports<'_> {
     async fn push(&self, cart: &Cart, step: u32, devices: &[PushDevice]) -> Result<Vec<SendOutcome>, Unavailable> {
         let every = |failed: SendOutcome| vec![failed; devices.len()];
-        let settings = match self.settings() {
-            Ok(settings) => settings,
-            Err(failed) => return Ok(every(failed)),
-        };
+        let settings = self.settings;
         let vapid = match (config::vapid_private_key(self.env).map(|k| push::VapidKey::parse(&k)), config::vapid_subject(self.env)) {
             (Some(Ok(key)), Ok(subject)) => (key, subject),
             (None, _) => return Ok(every(SendOutcome::Failed { cause: "VAPID_PRIVATE_KEY is not set".into() })),
@@ -85,10 +77,7 @@ impl Sender for Transports<'_> {
     }
 
     async fn email(&self, cart: &Cart, step: u32, to: &Email) -> Result<SendOutcome, Unavailable> {
-        let settings = match self.settings() {
-            Ok(settings) => settings,
-            Err(failed) => return Ok(failed),
-        };
+        let settings = self.settings;
         let email_settings = match config::email_settings(self.env) {
             Ok(s) => s,
             Err(cause) => return Ok(SendOutcome::Failed { cause }),
