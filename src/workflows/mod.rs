@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod placement;
 pub mod ports;
 pub mod returns;
+pub mod reminders;
 pub mod settlement;
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ impl Rng {
 
 /// What may go wrong at a port call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Fault {
+pub(super) enum Fault {
     None,
     /// Fails before taking effect.
     FailBefore,
@@ -245,7 +245,7 @@ impl World {
 }
 
 /// A future that is pending once: the point where the scheduler may switch flows.
-struct YieldOnce(bool);
+pub(super) struct YieldOnce(pub(super) bool);
 
 impl Future for YieldOnce {
     type Output = ();

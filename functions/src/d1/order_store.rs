@@ -24,11 +24,11 @@ pub struct D1OrderStore {
     pub fault: Option<Fault>,
 }
 
-fn unavailable(e: ApiError) -> Unavailable {
+pub(crate) fn unavailable(e: ApiError) -> Unavailable {
     Unavailable(format!("d1: {} {}", e.0.code, e.0.detail))
 }
 
-trait OrUnavailable<T> {
+pub(crate) trait OrUnavailable<T> {
     fn or_unavailable(self) -> Result<T, Unavailable>;
 }
 

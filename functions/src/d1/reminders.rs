@@ -3,17 +3,22 @@
 //! key, claimed before any send, with the frequency cap checked in the same
 //! statement), the log of every decision and event, and what a cart owes
 //! (`owed_effects` rows with a `cart_id`). Also what a due step reads of orders.
+//! `D1Reminders` is all of it as the reminder workflow's `ReminderStore`.
 
+use crate::d1::order_store::OrUnavailable;
 use crate::http::error::ApiResult;
 use crate::http::now_rfc3339;
 use chrono::{DateTime, SecondsFormat, Utc};
-use omniedge::customers::Email;
+use omniedge::customers::{Customer, Email};
 use omniedge::engagement::consent::{ConsentDraft, ConsentSource};
 use omniedge::engagement::delivery::CartEffect;
 use omniedge::engagement::push::PushSubscription;
 use omniedge::engagement::ReminderChannel;
 use omniedge::shared::ids::{CartId, CustomerId};
+use omniedge::engagement::decision::SkipReason;
 use omniedge::shared::money::Money;
+use omniedge::workflows::ports::Unavailable;
+use omniedge::workflows::reminders::ports::{Claimed, Delivery, DeliveryState, Ending, OwedByCart, PushDevice, ReminderStore, Sending};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::D1Database;
@@ -229,26 +234,6 @@ pub async fn delivery_exists(db: &D1Database, cart: &CartId, step: u32) -> ApiRe
     Ok(row.is_some())
 }
 
-/// How claiming a delivery key went.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Claimed {
-    /// The key is this step's: what it owes (handing it to the queue) is recorded.
-    Mine,
-    /// The step was claimed before (a second alarm, a redelivered message).
-    Before,
-    /// Another reminder reached the shopper on this channel within the cap meanwhile.
-    Capped,
-}
-
-/// What a step decided `send` is about.
-pub struct Delivery<'a> {
-    pub cart: &'a CartId,
-    pub step: u32,
-    pub channel: ReminderChannel,
-    pub shopper: &'a str,
-    pub address: Option<&'a Email>,
-}
-
 /// Claims the step's delivery key, unless the shopper was reminded on the channel after
 /// `cap_since`, and with it logs `queued` and records what the cart owes — one batch.
 pub async fn claim(db: &D1Database, delivery: &Delivery<'_>, cap_since: DateTime<Utc>, now: DateTime<Utc>) -> ApiResult<Claimed> {
@@ -303,30 +288,28 @@ pub async fn log(db: &D1Database, cart: &CartId, step: u32, channel: ReminderCha
     Ok(())
 }
 
-/// A delivery taken for sending: its channel, address and how many attempts it has had.
-#[derive(Debug, Deserialize)]
-pub struct Sending {
-    pub channel: String,
-    pub address: Option<String>,
-    pub attempts: u32,
+/// Logs a due step skipped with its reason, unless the step holds a delivery key (a
+/// duplicate decision that lost the race to the claim logs nothing).
+pub async fn log_skip(db: &D1Database, cart: &CartId, step: u32, channel: ReminderChannel, reason: SkipReason) -> ApiResult<()> {
+    db.prepare(
+        "INSERT INTO reminder_log (cart_id, step, channel, event, detail, at) SELECT ?1, ?2, ?3, 'skipped', ?4, ?5
+         WHERE NOT EXISTS (SELECT 1 FROM reminder_deliveries WHERE cart_id = ?1 AND step = ?2)",
+    )
+    .bind(&[cart.as_str().into(), step.into(), channel.as_str().into(), reason.as_str().into(), now_rfc3339().into()])?
+    .run()
+    .await?;
+    Ok(())
 }
 
-/// What taking a delivery for sending found.
-pub enum Taken {
-    /// This consumer sends it now.
-    Mine(Sending),
-    /// Another attempt is sending it (or died doing so, less than `stale` ago): look again later.
-    InFlight,
-    /// Sent or failed already (a duplicate message), or just ended as failed because an
-    /// attempt stopped mid-send longer than `stale` ago: whether it went is unknown, and it
-    /// is not sent twice.
-    Settled,
-}
-
-/// Takes a queued or retrying delivery for sending (one taker wins).
-pub async fn take_for_sending(db: &D1Database, cart: &CartId, step: u32, stale: chrono::Duration) -> ApiResult<Taken> {
-    let now = Utc::now();
-    let taken: Option<Sending> = db
+/// Moves a `queued` or `retrying` delivery to `sending`, counting the attempt (one taker wins).
+pub async fn take(db: &D1Database, cart: &CartId, step: u32, now: DateTime<Utc>) -> ApiResult<Option<Sending>> {
+    #[derive(Deserialize)]
+    struct Row {
+        channel: String,
+        address: Option<String>,
+        attempts: u32,
+    }
+    let taken: Option<Row> = db
         .prepare(
             "UPDATE reminder_deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?3
              WHERE cart_id = ?1 AND step = ?2 AND state IN ('queued', 'retrying') RETURNING channel, address, attempts",
@@ -334,22 +317,39 @@ pub async fn take_for_sending(db: &D1Database, cart: &CartId, step: u32, stale: 
         .bind(&[cart.as_str().into(), step.into(), stamp(now).into()])?
         .first(None)
         .await?;
-    if let Some(taken) = taken {
-        return Ok(Taken::Mine(taken));
-    }
-    let cause = "the previous attempt stopped mid-send; not sent again (at most once)";
-    let stuck: Option<Sending> = db
-        .prepare(
-            "UPDATE reminder_deliveries SET state = 'failed', cause = ?4, updated_at = ?3
-             WHERE cart_id = ?1 AND step = ?2 AND state = 'sending' AND updated_at < ?5 RETURNING channel, address, attempts",
-        )
-        .bind(&[cart.as_str().into(), step.into(), stamp(now).into(), cause.into(), stamp(now - stale).into()])?
-        .first(None)
+    taken
+        .map(|row| {
+            let channel = ReminderChannel::parse(&row.channel).ok_or_else(crate::http::problem::Problem::internal)?;
+            Ok(Sending { channel, address: row.address.and_then(|a| Email::parse(&a).ok()), attempts: row.attempts })
+        })
+        .transpose()
+}
+
+/// Ends a delivery left `sending` since before `since` as failed with `cause`, and logs
+/// that, in one batch (the log row is written only by the batch whose update matched).
+pub async fn fail_stale(db: &D1Database, cart: &CartId, step: u32, since: DateTime<Utc>, cause: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let token = crate::http::new_id("stale");
+    let (cart, now) = (cart.as_str(), stamp(now));
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "UPDATE reminder_deliveries SET state = 'failed', cause = ?3, updated_at = ?4, claim = ?5
+                 WHERE cart_id = ?1 AND step = ?2 AND state = 'sending' AND updated_at < ?6",
+            )
+            .bind(&[cart.into(), step.into(), cause.into(), now.as_str().into(), token.as_str().into(), stamp(since).into()])?,
+            db.prepare(
+                "INSERT INTO reminder_log (cart_id, step, channel, event, detail, at)
+                 SELECT cart_id, step, channel, 'failed', cause, updated_at FROM reminder_deliveries WHERE cart_id = ?1 AND step = ?2 AND claim = ?3
+                 RETURNING seq",
+            )
+            .bind(&[cart.into(), step.into(), token.as_str().into()])?,
+        ])
         .await?;
-    if let Some(channel) = stuck.and_then(|s| ReminderChannel::parse(&s.channel)) {
-        log(db, cart, step, channel, "failed", Some(cause)).await?;
-        return Ok(Taken::Settled);
-    }
+    let logged = results.get(1).map(|r| r.results::<serde_json::Value>()).transpose()?;
+    Ok(logged.is_some_and(|rows| !rows.is_empty()))
+}
+
+pub async fn state(db: &D1Database, cart: &CartId, step: u32) -> ApiResult<Option<DeliveryState>> {
     #[derive(Deserialize)]
     struct Row {
         state: String,
@@ -359,12 +359,12 @@ pub async fn take_for_sending(db: &D1Database, cart: &CartId, step: u32, stale: 
         .bind(&[cart.as_str().into(), step.into()])?
         .first(None)
         .await?;
-    Ok(if row.is_some_and(|r| r.state == "sending") { Taken::InFlight } else { Taken::Settled })
+    Ok(row.and_then(|r| DeliveryState::parse(&r.state)))
 }
 
 /// Ends (or pauses, `retrying`) a delivery after an attempt, and logs it.
-pub async fn finish(db: &D1Database, cart: &CartId, step: u32, channel: ReminderChannel, state: &str, cause: Option<&str>) -> ApiResult<()> {
-    let now = now_rfc3339();
+pub async fn finish(db: &D1Database, cart: &CartId, step: u32, channel: ReminderChannel, ending: &Ending, now: DateTime<Utc>) -> ApiResult<()> {
+    let (now, state, cause) = (stamp(now), ending.state().as_str(), ending.cause());
     db.batch(vec![
         db.prepare("UPDATE reminder_deliveries SET state = ?3, cause = ?4, updated_at = ?5 WHERE cart_id = ?1 AND step = ?2")
             .bind(&[cart.as_str().into(), step.into(), state.into(), opt(cause), now.as_str().into()])?,
@@ -373,12 +373,6 @@ pub async fn finish(db: &D1Database, cart: &CartId, step: u32, channel: Reminder
     ])
     .await?;
     Ok(())
-}
-
-/// An effect a cart owes.
-pub struct OwedByCart {
-    pub seq: i64,
-    pub effect: CartEffect,
 }
 
 pub async fn owed_by_cart(db: &D1Database, cart: &CartId) -> ApiResult<Vec<OwedByCart>> {
@@ -495,4 +489,64 @@ pub async fn recovered(db: &D1Database, from: &str, to: &str, window_seconds: i6
         }
     }
     Ok(out)
+}
+
+/// The reminder tables as the reminder workflow's store.
+pub struct D1Reminders {
+    pub db: D1Database,
+}
+
+impl ReminderStore for D1Reminders {
+    async fn delivery_exists(&self, cart: &CartId, step: u32) -> Result<bool, Unavailable> {
+        delivery_exists(&self.db, cart, step).await.or_unavailable()
+    }
+    async fn customer(&self, id: &CustomerId) -> Result<Option<Customer>, Unavailable> {
+        crate::d1::customers::get(&self.db, id).await.or_unavailable()
+    }
+    async fn reachable_devices(&self, cart: &CartId, customer: Option<&CustomerId>) -> Result<Vec<PushDevice>, Unavailable> {
+        let subscriptions = reachable_subscriptions(&self.db, cart, customer).await.or_unavailable()?;
+        Ok(subscriptions.into_iter().map(|s| PushDevice { endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth }).collect())
+    }
+    async fn latest_consent(&self, cart: &CartId, customer: Option<&CustomerId>, channel: ReminderChannel) -> Result<Option<bool>, Unavailable> {
+        latest_consent(&self.db, cart, customer, channel).await.or_unavailable()
+    }
+    async fn is_unsubscribed(&self, channel: ReminderChannel, address: &Email) -> Result<bool, Unavailable> {
+        is_unsubscribed(&self.db, channel, address).await.or_unavailable()
+    }
+    async fn ordered_since(&self, cart: &CartId, customer: Option<&CustomerId>, email: Option<&Email>, since: DateTime<Utc>) -> Result<bool, Unavailable> {
+        ordered_since(&self.db, cart, customer, email, since).await.or_unavailable()
+    }
+    async fn last_reminded(&self, shopper: &str, channel: ReminderChannel) -> Result<Option<DateTime<Utc>>, Unavailable> {
+        last_reminded(&self.db, shopper, channel).await.or_unavailable()
+    }
+    async fn skipped(&self, cart: &CartId, step: u32, channel: ReminderChannel, reason: SkipReason, _now: DateTime<Utc>) -> Result<(), Unavailable> {
+        log_skip(&self.db, cart, step, channel, reason).await.or_unavailable()
+    }
+    async fn claim(&self, delivery: &Delivery<'_>, cap_since: DateTime<Utc>, now: DateTime<Utc>) -> Result<Claimed, Unavailable> {
+        claim(&self.db, delivery, cap_since, now).await.or_unavailable()
+    }
+    async fn take(&self, cart: &CartId, step: u32, now: DateTime<Utc>) -> Result<Option<Sending>, Unavailable> {
+        take(&self.db, cart, step, now).await.or_unavailable()
+    }
+    async fn fail_stale(&self, cart: &CartId, step: u32, since: DateTime<Utc>, cause: &str, now: DateTime<Utc>) -> Result<bool, Unavailable> {
+        fail_stale(&self.db, cart, step, since, cause, now).await.or_unavailable()
+    }
+    async fn state(&self, cart: &CartId, step: u32) -> Result<Option<DeliveryState>, Unavailable> {
+        state(&self.db, cart, step).await.or_unavailable()
+    }
+    async fn finish(&self, cart: &CartId, step: u32, channel: ReminderChannel, ending: &Ending, now: DateTime<Utc>) -> Result<(), Unavailable> {
+        finish(&self.db, cart, step, channel, ending, now).await.or_unavailable()
+    }
+    async fn forget_device(&self, endpoint: &str) -> Result<(), Unavailable> {
+        forget_endpoint(&self.db, endpoint).await.or_unavailable()
+    }
+    async fn owed_by_cart(&self, cart: &CartId) -> Result<Vec<OwedByCart>, Unavailable> {
+        owed_by_cart(&self.db, cart).await.or_unavailable()
+    }
+    async fn settled(&self, seq: i64) -> Result<(), Unavailable> {
+        settled(&self.db, seq).await.or_unavailable()
+    }
+    async fn carts_owing(&self, limit: u32) -> Result<Vec<CartId>, Unavailable> {
+        carts_owing(&self.db, limit).await.or_unavailable()
+    }
 }

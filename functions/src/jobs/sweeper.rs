@@ -23,18 +23,16 @@ pub async fn run(env: &Env) {
         }
         Err(e) => worker::console_error!("sweeper: {e}"),
     }
-    let carts = match crate::d1::database(env) {
-        Ok(db) => crate::d1::reminders::carts_owing(&db, ORDERS_PER_PASS).await,
-        Err(e) => Err(e),
+    let (store, queue) = match (crate::d1::database(env), crate::jobs::reminders::QueueBinding::new(env)) {
+        (Ok(db), Ok(queue)) => (crate::d1::reminders::D1Reminders { db }, queue),
+        (Err(e), _) | (_, Err(e)) => return worker::console_error!("sweeper: {}", e.0.detail),
     };
-    match carts {
-        Ok(carts) => {
-            for cart in carts {
-                if let Err(e) = crate::jobs::reminders::settle_cart(env, &cart).await {
-                    worker::console_error!("sweeper: cart {cart} still owes effects: {}", e.0.detail);
-                }
+    match omniedge::workflows::reminders::sweep_carts(&store, &queue, ORDERS_PER_PASS).await {
+        Ok(failed) => {
+            for (cart, error) in failed {
+                worker::console_error!("sweeper: cart {cart} still owes effects: {error}");
             }
         }
-        Err(e) => worker::console_error!("sweeper: {}", e.0.detail),
+        Err(e) => worker::console_error!("sweeper: {e}"),
     }
 }

@@ -3,9 +3,9 @@
 //! `aud` the push service's origin with its port, `exp` 12 hours ahead, `sub` the
 //! configured contact) and the RFC 8030 headers `TTL`, `Urgency` and `Topic`.
 
-use crate::d1::reminders::StoredSubscription;
 use base64ct::{Base64UrlUnpadded, Encoding};
 use omniedge::engagement::push::{SecureUrl, Transport};
+use omniedge::workflows::reminders::ports::PushDevice;
 use wasm_bindgen::JsValue;
 use web_push_native::jwt_simple::algorithms::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
 use web_push_native::jwt_simple::claims::Claims;
@@ -49,7 +49,7 @@ pub struct Answer {
 }
 
 /// Encrypts `payload` for the subscription and posts it to its endpoint.
-pub async fn send(vapid: &VapidKey, subject: &str, subscription: &StoredSubscription, transport: Transport, payload: &[u8], topic: &str) -> Result<Answer, String> {
+pub async fn send(vapid: &VapidKey, subject: &str, subscription: &PushDevice, transport: Transport, payload: &[u8], topic: &str) -> Result<Answer, String> {
     let endpoint = SecureUrl::parse(&subscription.endpoint, transport).ok_or("the endpoint is not an https URL")?;
     let decode = |text: &str| Base64UrlUnpadded::decode_vec(text.trim_end_matches('=')).map_err(|_| "the subscription's keys are not base64url".to_owned());
     let ua_public = p256::PublicKey::from_sec1_bytes(&decode(&subscription.p256dh)?).map_err(|_| "p256dh is not a P-256 point")?;
