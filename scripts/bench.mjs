@@ -217,6 +217,11 @@ const SCENARIOS = [
   {
     // A listing page: the same 50 SKUs, counts up to a second old.
     name: "batch50-stale",
+    setup: async (ctx) => {
+      const { json } = await ctx.expect([200], "POST", "/v1/stock/lookup", { headers: ctx.auth, body: STALE_BATCH_BODY });
+      check(json?.items?.length === SKUS.length && json.items.every((i) => typeof i.read_at === "string"),
+        `a bounded batch answered ${json?.items?.length} items with read_at, expected ${SKUS.length}`);
+    },
     request: (ctx) => ({ method: "POST", path: "/v1/stock/lookup", headers: ctx.auth, body: STALE_BATCH_BODY }),
   },
   {
