@@ -340,6 +340,36 @@ impl<R: LedgerRows> StockLedger<R> {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Outcome<LocationId, R::Error> {
+        Ok(self.hold_anywhere_until(reference, quantity, eligible, now, |_| expires_at)?.map(|(at, _)| at))
+    }
+
+    /// A cart line's hold: as `hold_anywhere`, lasting until `asked` or, while the SKU is
+    /// scarce at the eligible locations (`scarce`), less. Answers where and until when.
+    pub fn hold_for_cart(
+        &mut self,
+        reference: &HoldRef,
+        quantity: PositiveQuantity,
+        eligible: &[LocationId],
+        now: DateTime<Utc>,
+        asked: DateTime<Utc>,
+        scarce: Option<&ScarceHolds>,
+    ) -> Outcome<(LocationId, DateTime<Utc>), R::Error> {
+        self.hold_anywhere_until(reference, quantity, eligible, now, |seen| match scarce {
+            Some(rule) => rule.hold_until(seen, eligible, now, asked),
+            None => asked,
+        })
+    }
+
+    /// `hold_anywhere`, the hold lasting until what `until` makes of the levels as the
+    /// reference sees them (read once).
+    fn hold_anywhere_until(
+        &mut self,
+        reference: &HoldRef,
+        quantity: PositiveQuantity,
+        eligible: &[LocationId],
+        now: DateTime<Utc>,
+        until: impl FnOnce(&[LocationLevel]) -> DateTime<Utc>,
+    ) -> Outcome<(LocationId, DateTime<Utc>), R::Error> {
         self.expire(now, EXPIRY_BATCH)?;
         let seen = self.view_for(reference, now)?;
         let offers: Vec<(LocationId, u32)> = eligible.iter().map(|at| (at.clone(), available_in(&seen, at))).collect();
@@ -354,28 +384,8 @@ impl<R: LedgerRows> StockLedger<R> {
                 return Ok(Err(StockError::Shortage { short }));
             }
         };
-        Ok(self.hold(reference, &[Allocation { location_id: at.clone(), quantity }], now, expires_at)?.map(|()| at))
-    }
-
-    /// A cart line's hold: as `hold_anywhere`, lasting until `asked` or, while the SKU is
-    /// scarce at the eligible locations (`scarce`), less. Answers where and until when.
-    pub fn hold_for_cart(
-        &mut self,
-        reference: &HoldRef,
-        quantity: PositiveQuantity,
-        eligible: &[LocationId],
-        now: DateTime<Utc>,
-        asked: DateTime<Utc>,
-        scarce: Option<&ScarceHolds>,
-    ) -> Outcome<(LocationId, DateTime<Utc>), R::Error> {
-        let until = match scarce {
-            Some(rule) => {
-                self.expire(now, EXPIRY_BATCH)?;
-                rule.hold_until(&self.view(now)?, eligible, now, asked)
-            }
-            None => asked,
-        };
-        Ok(self.hold_anywhere(reference, quantity, eligible, now, until)?.map(|at| (at, until)))
+        let expires_at = until(&seen);
+        Ok(self.hold(reference, &[Allocation { location_id: at.clone(), quantity }], now, expires_at)?.map(|()| (at, expires_at)))
     }
 
     /// Commits `allocations` to a placed order: units move from on hand to committed.
