@@ -22,7 +22,9 @@ use crate::sales::placement::{direct_hold_ref, order_ref, Order};
 use crate::shared::channel::Channel;
 use crate::shared::geo::round_km;
 use crate::shared::ids::{LocationId, OrderId, ReturnId, Sku};
-use crate::workflows::effects::{owed_at_placement, owed_at_receipt, replacement_holds};
+use crate::pricing::coupon::Coupon;
+use crate::shared::money::Money;
+use crate::workflows::effects::{owed_at_placement, owed_at_receipt, replacement_holds, Effect};
 use crate::workflows::ports::{
     ClaimKey, ClaimRefused, OrderStore, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
     StoredOrder, Unavailable,
@@ -153,25 +155,9 @@ pub async fn open<P: Ports>(
                 }
                 None => (replacement_holds(&ret, false), None, None),
             };
-            let linked_owed = linked.as_ref().map(owed_at_placement).unwrap_or_default();
-            let write = ReturnWrite {
-                ret: &ret,
-                order_revision: &stored.revision,
-                owed: &owed,
-                linked: linked.as_ref().map(|o| (o, linked_owed.as_slice())),
-                coupon,
-                store_credit: None,
-                claim,
-                status: 201,
-            };
-            match ports.returns().write(write).await {
-                Ok(written) => {
-                    // The return is written: what cannot be applied now is settled later.
-                    settle_written(ports, stored, written).await;
-                    return Ok(ret);
-                }
-                Err(PortError::Refused(ReturnWriteRefused::Changed)) => continue,
-                Err(PortError::Unavailable(u)) => return Err(u.into()),
+            let writes = Writes { owed, linked, coupon, store_credit: None };
+            if write_step(ports, stored, &ret, writes, claim, 201).await? {
+                return Ok(ret);
             }
         }
         Err(ReturnFlowError::Changed)
@@ -223,30 +209,49 @@ pub async fn step<P: Ports>(
                     (Vec::new(), None, None, credit)
                 }
             };
-            let linked_owed = linked.as_ref().map(owed_at_placement).unwrap_or_default();
-            let write = ReturnWrite {
-                ret: &ret,
-                order_revision: &stored.revision,
-                owed: &owed,
-                linked: linked.as_ref().map(|o| (o, linked_owed.as_slice())),
-                coupon,
-                store_credit,
-                claim,
-                status: 200,
-            };
-            match ports.returns().write(write).await {
-                Ok(written) => {
-                    // The step is written: what cannot be applied now is settled later.
-                    settle_written(ports, stored, written).await;
-                    return Ok(ret);
-                }
-                Err(PortError::Refused(ReturnWriteRefused::Changed)) => continue,
-                Err(PortError::Unavailable(u)) => return Err(u.into()),
+            let writes = Writes { owed, linked, coupon, store_credit };
+            if write_step(ports, stored, &ret, writes, claim, 200).await? {
+                return Ok(ret);
             }
         }
         Err(ReturnFlowError::Changed)
     })
     .await
+}
+
+/// What a step writes with the return: the effects it owes, the linked replacement
+/// order, the goodwill coupon and any store credit.
+struct Writes {
+    owed: Vec<Effect>,
+    linked: Option<Order>,
+    coupon: Option<Coupon>,
+    store_credit: Option<Money>,
+}
+
+/// Writes `ret` and what the step writes with it against the order's revision as read
+/// (`stored`), answering with the claim's `status` on a replay, then settles what it
+/// owes (best effort: what cannot be applied now is settled later). False when the
+/// order was written since: the step reads again.
+async fn write_step<P: Ports>(ports: &P, stored: StoredOrder, ret: &Return, writes: Writes, claim: &ClaimKey, status: u16) -> Result<bool, ReturnFlowError> {
+    let linked_owed = writes.linked.as_ref().map(owed_at_placement).unwrap_or_default();
+    let write = ReturnWrite {
+        ret,
+        order_revision: &stored.revision,
+        owed: &writes.owed,
+        linked: writes.linked.as_ref().map(|o| (o, linked_owed.as_slice())),
+        coupon: writes.coupon,
+        store_credit: writes.store_credit,
+        claim,
+        status,
+    };
+    match ports.returns().write(write).await {
+        Ok(written) => {
+            settle_written(ports, stored, written).await;
+            Ok(true)
+        }
+        Err(PortError::Refused(ReturnWriteRefused::Changed)) => Ok(false),
+        Err(PortError::Unavailable(u)) => Err(u.into()),
+    }
 }
 
 /// Runs `work` under the Idempotency-Key `claim`: a finished earlier call's answer is
