@@ -15,7 +15,7 @@
 
 use crate::access::Principal;
 use crate::customers::Contact;
-use crate::inventory::ledger::{HoldRef, StockError};
+use crate::inventory::ledger::{HoldRef, LocationLevel, StockError};
 use crate::pricing::coupon::{Coupon, CouponCode};
 use crate::pricing::{price_basket, DeliveryTariff, PricingError};
 use crate::sales::allocation::{allocate, delivery_distance_km, per_sku, AllocatedLine, AllocationError, Availability, ShortLine};
@@ -281,14 +281,20 @@ async fn customer_for<S: OrderStore>(store: &S, named: Option<CustomerId>, conta
     })
 }
 
-/// Available units per SKU and location, counting what `hold` already holds as its own.
-async fn availability<P: Ports>(ports: &P, skus: &[Sku], hold: &HoldRef) -> Result<Availability, PlacementError> {
-    let levels = try_join_all(skus.iter().map(|sku| ports.stock().levels_for(sku, hold))).await?;
-    Ok(skus
-        .iter()
+/// Available units per SKU and location read now, counting what the basket's hold
+/// already holds as its own.
+async fn availability_of<P: Ports>(ports: &P, basket: &Basket) -> Result<Availability, PlacementError> {
+    let skus = basket.skus();
+    let levels = try_join_all(skus.iter().map(|sku| ports.stock().levels_for(sku, &basket.hold))).await?;
+    Ok(available_by_location(skus, levels))
+}
+
+/// Each SKU's available units per location, from its levels.
+fn available_by_location(skus: Vec<Sku>, levels: Vec<Vec<LocationLevel>>) -> Availability {
+    skus.into_iter()
         .zip(levels)
-        .map(|(sku, levels)| (sku.clone(), levels.into_iter().map(|l| (l.location_id, l.available)).collect()))
-        .collect())
+        .map(|(sku, levels)| (sku, levels.into_iter().map(|l| (l.location_id, l.available)).collect()))
+        .collect()
 }
 
 /// Availability from recently read counts, with the basket's own live holds (a cart's)
@@ -296,11 +302,7 @@ async fn availability<P: Ports>(ports: &P, skus: &[Sku], hold: &HoldRef) -> Resu
 async fn recent_availability<P: Ports>(ports: &P, basket: &Basket, now: DateTime<Utc>) -> Result<Availability, PlacementError> {
     let skus = basket.skus();
     let levels = try_join_all(skus.iter().map(|sku| ports.stock().recent_levels(sku))).await?;
-    let mut guess: Availability = skus
-        .into_iter()
-        .zip(levels)
-        .map(|(sku, levels)| (sku, levels.into_iter().map(|l| (l.location_id, l.available)).collect()))
-        .collect();
+    let mut guess = available_by_location(skus, levels);
     let own = basket.cart.iter().flat_map(|cart| &cart.lines).filter(|l| l.hold_expires_at.is_some_and(|until| until > now));
     for line in own {
         if let Some(at) = &line.held_at {
@@ -318,10 +320,6 @@ fn as_if_there(lines: &[(Sku, PositiveQuantity)], at: &LocationId) -> Availabili
         *assumed.entry(sku.clone()).or_default().entry(at.clone()).or_default() += quantity.get();
     }
     assumed
-}
-
-async fn availability_of<P: Ports>(ports: &P, basket: &Basket) -> Result<Availability, PlacementError> {
-    availability(ports, &basket.skus(), &basket.hold).await
 }
 
 enum Reservation {
