@@ -302,12 +302,25 @@ impl<R: LedgerRows> StockLedger<R> {
         if !short.is_empty() {
             return Ok(Err(StockError::Shortage { short }));
         }
+        self.replace_holds(reference, wanted, now, expires_at)?;
+        Ok(Ok(()))
+    }
+
+    /// What `reference` holds becomes `wanted` (units per location), until `expires_at`;
+    /// the caller has checked that the units are available to it.
+    fn replace_holds<'a>(
+        &mut self,
+        reference: &HoldRef,
+        wanted: impl IntoIterator<Item = (&'a LocationId, u32)>,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), R::Error> {
         self.release(reference)?;
         for (at, requested) in wanted {
             let Ok(quantity) = PositiveQuantity::new(requested as i64) else { continue };
             self.insert_hold(&Hold { reference: reference.clone(), location_id: at.clone(), quantity, placed_at: now, expires_at })?;
         }
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// Holds as `hold` does, for the units of `order`, unless the order's units are settled
@@ -385,7 +398,9 @@ impl<R: LedgerRows> StockLedger<R> {
             }
         };
         let expires_at = until(&seen);
-        Ok(self.hold(reference, &[Allocation { location_id: at.clone(), quantity }], now, expires_at)?.map(|()| (at, expires_at)))
+        // `seen` already shows the units available at `at`: hold them without reading again.
+        self.replace_holds(reference, [(&at, quantity.get())], now, expires_at)?;
+        Ok(Ok((at, expires_at)))
     }
 
     /// Commits `allocations` to a placed order: units move from on hand to committed.
