@@ -210,6 +210,7 @@ pub fn linked_order(ret: &Return, original: &Order, by: &str, now: DateTime<Utc>
         allocations: lines.iter().map(|l| AllocatedLine { sku: l.sku.clone(), quantity: l.quantity, location_id: at.clone() }).collect(),
         lines,
         totals: OrderTotals { subtotal: money(subtotal), discount: money(subtotal), delivery_charge: money(Decimal::ZERO), grand_total: money(Decimal::ZERO) },
+        store_credit: None,
         placed_at: now,
         history: Vec::new(),
     };

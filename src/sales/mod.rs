@@ -1,5 +1,5 @@
 //! Selling: carts, where a cart or order comes from, which location fulfils which
-//! line, how it is handed over, and the order with its lifecycle.
+//! line, how it is handed over, the order with its lifecycle, and store credit spent at checkout.
 
 pub mod allocation;
 pub mod cart;
@@ -7,3 +7,4 @@ pub mod fulfilment;
 pub mod order;
 pub mod origin;
 pub mod placement;
+pub mod store_credit;

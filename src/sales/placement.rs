@@ -12,6 +12,8 @@ use crate::sales::fulfilment::{FulfilmentChoice, FulfilmentRequest};
 use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
 use crate::sales::order::{OrderStatus, PaymentTerms};
 use crate::pricing::{OrderTotals, PricedLine};
+use crate::sales::store_credit::CreditApplied;
+use crate::shared::money::Money;
 use crate::shared::quantity::PositiveQuantity;
 use crate::inventory::ledger::{HoldRef, OrderRef};
 use chrono::{DateTime, Utc};
@@ -49,6 +51,9 @@ pub struct OrderDraft {
     pub payment: PaymentTerms,
     #[serde(default)]
     pub coupon_code: Option<CouponCode>,
+    /// The named customer's store credit to spend on this order.
+    #[serde(default)]
+    pub store_credit: Option<Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -121,6 +126,9 @@ pub struct Order {
     /// Which location fulfils how many units of which line.
     pub allocations: Vec<AllocatedLine>,
     pub totals: OrderTotals,
+    /// The store credit the order spent, and what was left to pay by `payment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_credit: Option<CreditApplied>,
     pub placed_at: DateTime<Utc>,
     pub history: Vec<StatusChange>,
 }

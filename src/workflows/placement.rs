@@ -1,7 +1,8 @@
 //! Placing an order from any channel: claim the Idempotency-Key; allocate every line
 //! (pickup store, POS store, or the nearest shipping locations) and price it; hold the
 //! allocation in each SKU's stock, all lines or none; write the order with the effects
-//! it owes (commit, hand over at the till, close the cart) in one D1 write; settle them.
+//! it owes (commit, hand over at the till, close the cart), its coupon redemption and the
+//! store credit it spends in one D1 write; settle them.
 //!
 //! A placement allocates first from a guess: a pickup or an in-store sale, which can only
 //! come from its one location, assumes the units are there; a delivery allocates from
@@ -23,6 +24,7 @@ use crate::sales::cart::{Cart, CartError};
 use crate::sales::fulfilment::FulfilmentError;
 use crate::sales::order::{OrderStatus, PaymentError};
 use crate::sales::origin::{OriginError, SalesOrigin};
+use crate::sales::store_credit::{self, StoreCreditError};
 use crate::sales::placement::{direct_hold_ref, BasketSource, InvalidOrder, Order, OrderDraft};
 use crate::locations::Location;
 use crate::catalog::Product;
@@ -88,6 +90,10 @@ pub enum PlacementError {
     CouponUsedUp(Option<CouponCode>),
     #[error("this cart was just ordered by another request")]
     CartJustOrdered(Option<CartId>),
+    #[error(transparent)]
+    StoreCredit(#[from] StoreCreditError),
+    #[error("the customer's store credit balance is less than the order spends")]
+    StoreCreditShort(Option<CustomerId>),
     #[error(transparent)]
     Claim(ClaimRefused),
     #[error(transparent)]
@@ -168,6 +174,11 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
     let (inputs, guess) = futures_util::try_join!(inputs(ports.orders(), &skus, draft.coupon_code.as_ref()), guess)?;
     let contact = draft.contact.clone().or_else(|| basket.cart.as_ref().map(|c| c.contact.clone())).unwrap_or_default();
     let named = draft.customer_id.clone().or_else(|| basket.cart.as_ref().and_then(|c| c.customer_id.clone()));
+    // Store credit is spent only by a customer named (not one found by email). Orders
+    // are placed by server keys only, which act for their customers.
+    if draft.store_credit.is_some() && named.is_none() {
+        return Err(StoreCreditError::NoCustomer.into());
+    }
     let customer_id = customer_for(ports.orders(), named, &contact).await?;
 
     let catalog: HashMap<Sku, Product> = inputs.products.into_iter().map(|p| (p.sku.clone(), p)).collect();
@@ -178,7 +189,7 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
     let mut availability = guess;
     let mut read_now = false;
     let mut attempt = 1;
-    let (allocated, (lines, totals)) = loop {
+    let (allocated, (lines, totals), credit) = loop {
         let allocated = match allocate(&basket.lines, &availability, &inputs.locations, &fulfilment) {
             Ok(allocated) => allocated,
             // A guess is never the reason for a refusal: read now and allocate again.
@@ -190,8 +201,9 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
             Err(refused) => return Err(refused.into()),
         };
         let priced = price(&allocated)?;
+        let credit = draft.store_credit.as_ref().map(|asked| store_credit::apply(asked, &priced.1)).transpose()?;
         match reserve(ports, &basket, &allocated, now + placement_hold).await {
-            Ok(()) => break (allocated, priced),
+            Ok(()) => break (allocated, priced, credit),
             Err(Reservation::Short(_)) if attempt < MAX_ALLOCATION_ATTEMPTS => {
                 // Another order took units since they were read: look again.
                 attempt += 1;
@@ -216,6 +228,7 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
         lines,
         allocations: allocated,
         totals,
+        store_credit: credit,
         placed_at: now,
         history: Vec::new(),
     };
@@ -227,6 +240,7 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
             return Err(match refused {
                 WriteRefused::CouponUsedUp => PlacementError::CouponUsedUp(order.coupon_code),
                 WriteRefused::CartAlreadyOrdered => PlacementError::CartJustOrdered(order.cart_id),
+                WriteRefused::StoreCreditShort => PlacementError::StoreCreditShort(order.customer_id),
                 // The retry that took the key over answers for it; this attempt wrote nothing.
                 WriteRefused::ClaimLost => PlacementError::Claim(ClaimRefused::InUse),
             });

@@ -103,6 +103,9 @@ pub enum WriteRefused {
     CouponUsedUp,
     #[error("this cart was just ordered by another request")]
     CartAlreadyOrdered,
+    /// The customer's store credit balance no longer covers what the order spends.
+    #[error("the store credit balance is less than the order spends")]
+    StoreCreditShort,
     /// A retry took the Idempotency-Key over while this placement was slow.
     #[error("a retry with this Idempotency-Key took over this request")]
     ClaimLost,
@@ -137,11 +140,12 @@ pub trait OrderStore {
     async fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, Unavailable>;
     async fn customer_exists(&self, id: &CustomerId) -> Result<bool, Unavailable>;
     async fn customer_with_email(&self, email: &Email) -> Result<Option<CustomerId>, Unavailable>;
-    /// Writes a new order, the effects it owes, its coupon redemption and the claim's
-    /// answer, all or nothing, and only while `claim.owner` still owns the claim.
+    /// Writes a new order, the effects it owes, its coupon redemption, the store credit it
+    /// spends and the claim's answer, all or nothing, and only while `claim.owner` still owns the claim.
     async fn insert(&self, order: &Order, owed: &[Effect], claim: &ClaimKey) -> Result<StoredOrder, PortError<WriteRefused>>;
     async fn order(&self, id: &OrderId) -> Result<Option<StoredOrder>, Unavailable>;
-    /// Saves a status change and the effects it owes, unless the order was written since
+    /// Saves a status change and the effects it owes (a cancelled order gives back the
+    /// store credit it spent), unless the order was written since
     /// `revision` (or, with `MustBeSettled`, still owes effects): `None` then.
     async fn update(&self, order: &Order, revision: &str, owed: &[Effect], before: OwedBefore) -> Result<Option<StoredOrder>, Unavailable>;
     /// Crosses off applied effects.

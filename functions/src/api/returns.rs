@@ -179,5 +179,5 @@ pub async fn store_credit(id: &str, env: &Env, caller: &Principal) -> ApiResult<
     caller.may_read_customer(&id)?;
     let db = d1::database(env)?;
     d1::customers::get(&db, &id).await?.ok_or_else(|| Problem::not_found("customer", id.as_str()))?;
-    json(200, &serde_json::json!({ "customer_id": id, "balances": d1::returns::store_credit(&db, &id).await? }))
+    json(200, &serde_json::json!({ "customer_id": id, "balances": d1::store_credit::balances(&db, &id).await? }))
 }

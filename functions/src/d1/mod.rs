@@ -13,6 +13,7 @@ pub mod order_store;
 pub mod orders;
 pub mod reminders;
 pub mod returns;
+pub mod store_credit;
 
 use crate::http::error::ApiResult;
 use serde::de::DeserializeOwned;

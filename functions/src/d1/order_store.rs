@@ -2,9 +2,10 @@
 //! the Idempotency-Key claims of placements, and what placing an order reads (products
 //! and coupons fresh, locations from the isolate cache). A write that spans several
 //! tables is one D1 batch, so it happens whole or not at all; when a batch fails, the
-//! store re-reads to tell a refusal (coupon used up, cart already ordered) from a failure.
+//! store re-reads to tell a refusal (coupon used up, cart already ordered, store credit
+//! short) from a failure.
 
-use crate::d1::{catalog, coupons, customers, idempotency, locations, orders};
+use crate::d1::{catalog, coupons, customers, idempotency, locations, orders, store_credit};
 use crate::http::error::ApiError;
 use crate::http::faults::Fault;
 use crate::http::new_id;
@@ -12,6 +13,7 @@ use omniedge::catalog::Product;
 use omniedge::customers::Email;
 use omniedge::locations::Location;
 use omniedge::pricing::coupon::{Coupon, CouponCode};
+use omniedge::sales::order::OrderStatus;
 use omniedge::sales::placement::Order;
 use omniedge::shared::ids::{CustomerId, OrderId, Sku};
 use omniedge::workflows::effects::{Effect, OwedEffect};
@@ -67,6 +69,12 @@ impl D1OrderStore {
                 return Ok(WriteRefused::CouponUsedUp);
             }
         }
+        if let (Some(credit), Some(customer)) = (&order.store_credit, &order.customer_id) {
+            let balance = store_credit::balance(&self.db, customer, credit.applied.currency).await.or_unavailable()?;
+            if balance.amount < credit.applied.amount {
+                return Ok(WriteRefused::StoreCreditShort);
+            }
+        }
         Err(Unavailable(format!("writing order {} failed", order.id)))
     }
 }
@@ -116,6 +124,7 @@ impl OrderStore for D1OrderStore {
         if let Some(code) = &order.coupon_code {
             batch.extend(coupons::redeem(db, code, order.id.as_str(), &now).or_unavailable()?);
         }
+        batch.extend(store_credit::spend(db, order, &now).or_unavailable()?);
         let first_effect = batch.len();
         batch.extend(orders::owe(db, &order.id, &revision, owed, &now).or_unavailable()?);
         batch.push(idempotency::finish(db, &claim.scope, &claim.key, &claim.owner, 201, &body).or_unavailable()?);
@@ -151,6 +160,9 @@ impl OrderStore for D1OrderStore {
         let mut batch = vec![orders::update(db, order, read, &revision, before == OwedBefore::MustBeSettled).or_unavailable()?];
         if before == OwedBefore::Replaced {
             batch.push(orders::forgive(db, &order.id, &revision).or_unavailable()?);
+        }
+        if order.status == OrderStatus::Cancelled {
+            batch.extend(store_credit::give_back(db, order, &revision, &now).or_unavailable()?);
         }
         let first_effect = batch.len();
         batch.extend(orders::owe(db, &order.id, &revision, owed, &now).or_unavailable()?);

@@ -1,22 +1,20 @@
 //! Returns in D1: `returns` (the Return document and the columns it is listed by),
 //! `return_lines` (conditions where received: the damaged-units list), `return_steps`
 //! (who moved it on, when), `goodwill_issued` (once per return), `store_credit_entries`
-//! (a customer's balance), and the workflows' return store over them. A step is one
+//! (each refund to store credit; the balance it adds to is `store_credit`'s), and the workflows' return store over them. A step is one
 //! batch that first moves the return's order to a new revision (only while it is still
 //! at the revision the step read, and only while the step owns its Idempotency-Key);
 //! every other statement of the batch runs only if that happened.
 
 use super::order_store::D1OrderStore;
-use super::{document, documents, idempotency, orders};
+use super::{document, documents, idempotency, orders, store_credit};
 use crate::http::error::ApiResult;
 use crate::http::new_id;
 use omniedge::returns::{Condition, Return, ReturnState, ReturnStatus};
-use omniedge::shared::ids::{CustomerId, LocationId, OrderId, ReturnId};
-use omniedge::shared::money::{Currency, Money};
+use omniedge::shared::ids::{LocationId, OrderId, ReturnId};
 use omniedge::workflows::ports::{
     ClaimKey, ClaimRefused, PortError, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StoredOrder, Unavailable,
 };
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -198,6 +196,7 @@ impl D1OrderStore {
                     now.as_str().into(),
                 ])?,
             );
+            batch.push(store_credit::issue(db, customer, credit, order, &revision)?);
         }
         batch.push(idempotency::finish(db, &claim.scope, &claim.key, &writer, w.status, &serde_json::to_string(ret)?)?);
         let results = db.batch(batch).await?;
@@ -283,28 +282,4 @@ pub async fn damaged_at(db: &D1Database, location: &LocationId) -> ApiResult<Vec
         .all()
         .await?
         .results()?)
-}
-
-/// A customer's store credit balance per currency.
-pub async fn store_credit(db: &D1Database, customer: &CustomerId) -> ApiResult<Vec<Money>> {
-    #[derive(Deserialize)]
-    struct Entry {
-        amount: String,
-        currency: String,
-    }
-    let entries: Vec<Entry> = db
-        .prepare("SELECT amount, currency FROM store_credit_entries WHERE customer_id = ?1")
-        .bind(&[customer.as_str().into()])?
-        .all()
-        .await?
-        .results()?;
-    let mut balances: Vec<Money> = Vec::new();
-    for entry in entries {
-        let (Ok(amount), Ok(currency)) = (entry.amount.parse::<Decimal>(), Currency::parse(&entry.currency)) else { continue };
-        match balances.iter_mut().find(|b| b.currency == currency) {
-            Some(balance) => balance.amount += amount,
-            None => balances.push(Money { amount, currency }),
-        }
-    }
-    Ok(balances)
 }

@@ -20,6 +20,7 @@ use omniedge::sales::fulfilment::FulfilmentError;
 use omniedge::sales::order::{allowed_actions, LifecycleError, PaymentError, PaymentMethod};
 use omniedge::sales::origin::OriginError;
 use omniedge::sales::placement::InvalidOrder;
+use omniedge::sales::store_credit::StoreCreditError;
 use omniedge::workflows::lifecycle::MoveError;
 use omniedge::workflows::placement::PlacementError;
 use omniedge::workflows::ports::ClaimRefused;
@@ -237,6 +238,19 @@ impl From<ClaimRefused> for Problem {
     }
 }
 
+impl From<StoreCreditError> for Problem {
+    fn from(e: StoreCreditError) -> Self {
+        let detail = e.to_string();
+        match e {
+            StoreCreditError::NoCustomer => Problem::unprocessable("store_credit_needs_customer", detail),
+            StoreCreditError::InvalidAmount(_) | StoreCreditError::OtherCurrency { .. } => Problem::unprocessable("invalid_store_credit", detail),
+            StoreCreditError::MoreThanTotal { total, .. } => {
+                Problem::unprocessable("store_credit_exceeds_total", detail).with("grand_total", total.to_string())
+            }
+        }
+    }
+}
+
 /// A placement's refusals; its failures midway (settling, an unavailable store) are a
 /// bare 500 (`error.rs` logs them first).
 impl From<PlacementError> for Problem {
@@ -256,6 +270,8 @@ impl From<PlacementError> for Problem {
             PlacementError::CustomerNotFound(id) => Problem::not_found("customer", id.as_str()),
             PlacementError::CouponUsedUp(code) => Problem::conflict("coupon_used_up", detail).with("coupon", code),
             PlacementError::CartJustOrdered(cart) => Problem::conflict("cart_closed", detail).with("cart_id", cart),
+            PlacementError::StoreCredit(e) => e.into(),
+            PlacementError::StoreCreditShort(customer) => Problem::conflict("store_credit_insufficient", detail).with("customer_id", customer),
             PlacementError::Claim(e) => e.into(),
             PlacementError::Settle(_) | PlacementError::Unavailable(_) => Problem::internal(),
         }
