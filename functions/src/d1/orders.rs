@@ -182,8 +182,8 @@ pub async fn unwritten(db: &D1Database, order: &OrderId, given_up_at: &str) -> A
         .batch(vec![
             db.prepare("UPDATE idempotency_records SET owner = ?3 WHERE order_id = ?1 AND state = 'pending' AND created_at <= ?2")
                 .bind(&[id.clone(), given_up_at.into(), REVOKED.into()])?,
-            db.prepare("SELECT state, owner FROM idempotency_records WHERE order_id = ?1").bind(&[id.clone()])?,
-            db.prepare("SELECT id FROM orders WHERE id = ?1").bind(&[id.clone()])?,
+            db.prepare("SELECT state, owner FROM idempotency_records WHERE order_id = ?1").bind(std::slice::from_ref(&id))?,
+            db.prepare("SELECT id FROM orders WHERE id = ?1").bind(std::slice::from_ref(&id))?,
             db.prepare("SELECT seq, effect FROM owed_effects WHERE order_id = ?1 ORDER BY seq").bind(&[id])?,
         ])
         .await?;
