@@ -35,8 +35,8 @@ pub fn scarce_holds(env: &Env) -> Option<omniedge::inventory::scarcity::ScarceHo
     omniedge::inventory::scarcity::ScarceHolds::new(percent, number("SCARCE_HOLD_MINUTES", 3).saturating_mul(60))
 }
 
-/// How long units reserved by an order being placed stay held if the placement dies
-/// before committing them (`PLACEMENT_HOLD_SECONDS`, default 120).
+/// How long a placement may run before it is given up for dead: the sweeper then revokes
+/// its claim and puts back what it took (`PLACEMENT_HOLD_SECONDS`, default 120).
 pub fn placement_hold_seconds(env: &Env) -> i64 {
     var(env, "PLACEMENT_HOLD_SECONDS").and_then(|s| s.trim().parse::<i64>().ok()).filter(|s| *s > 0).unwrap_or(120)
 }

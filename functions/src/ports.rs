@@ -22,7 +22,7 @@ impl<'a> EdgePorts<'a> {
     /// The ports for a request that may have asked for a `fault` (tests only).
     pub fn new(env: &'a Env, fault: Option<Fault>) -> ApiResult<Self> {
         Ok(EdgePorts {
-            orders: D1OrderStore { db: crate::d1::database(env)?, fault },
+            orders: D1OrderStore { db: crate::d1::database(env)?, fault, placement_hold: chrono::Duration::seconds(crate::config::placement_hold_seconds(env)) },
             stock: StockObjects { env, fault },
             carts: CartObjects { env },
             clock_offset: chrono::Duration::zero(),

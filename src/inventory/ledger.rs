@@ -409,8 +409,24 @@ impl<R: LedgerRows> StockLedger<R> {
     /// for good (`Commitment::Refused`). An order that already has a commitment (in any
     /// state) is never committed again. Answers what became of the order's units.
     pub fn commit(&mut self, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], now: DateTime<Utc>) -> Result<Commitment, R::Error> {
+        match self.take(order, hold, allocations, now)? {
+            Ok(commitment) => Ok(commitment),
+            Err(short) => {
+                let refused = Commitment::Refused { short };
+                self.rows.put_commitment(order, &refused)?;
+                Ok(refused)
+            }
+        }
+    }
+
+    /// Holds and commits in one step, for an order being placed: as `commit`, except that
+    /// when units are short nothing is recorded (the placement may allocate again under
+    /// the same order) and the short locations are the answer. An order that already has
+    /// a commitment gets it back unchanged (a `Void` or `Restocked` one means the
+    /// placement was given up for dead meanwhile: it must not write its order).
+    pub fn take(&mut self, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], now: DateTime<Utc>) -> Result<Result<Commitment, Vec<Short>>, R::Error> {
         if let Some(prior) = self.rows.commitment(order)? {
-            return Ok(prior);
+            return Ok(Ok(prior));
         }
         self.expire(now, EXPIRY_BATCH)?;
         let mut wanted: BTreeMap<&LocationId, u32> = BTreeMap::new();
@@ -418,20 +434,40 @@ impl<R: LedgerRows> StockLedger<R> {
             *wanted.entry(&a.location_id).or_default() += a.quantity.get();
         }
         let short = self.shortages(hold, &wanted, now)?;
-        let commitment = if short.is_empty() {
-            self.release(hold)?;
-            for a in allocations {
-                let mut level = self.level(&a.location_id)?;
-                level.on_hand -= a.quantity.get();
-                level.committed += a.quantity.get();
-                self.rows.put_level(&a.location_id, level)?;
-            }
-            Commitment::Committed { allocations: allocations.to_vec() }
-        } else {
-            Commitment::Refused { short }
-        };
+        if !short.is_empty() {
+            return Ok(Err(short));
+        }
+        self.release(hold)?;
+        for a in allocations {
+            let mut level = self.level(&a.location_id)?;
+            level.on_hand -= a.quantity.get();
+            level.committed += a.quantity.get();
+            self.rows.put_level(&a.location_id, level)?;
+        }
+        let commitment = Commitment::Committed { allocations: allocations.to_vec() };
         self.rows.put_commitment(order, &commitment)?;
-        Ok(commitment)
+        Ok(Ok(commitment))
+    }
+
+    /// Undoes what `take` committed to an order whose placement gave up before writing
+    /// it: the units go back on hand, held again for `keep` until its time when given (a
+    /// cart keeps its units), and the order has no commitment, as if never taken. A
+    /// commitment settled otherwise (voided, restocked) stays as it is.
+    pub fn withdraw(&mut self, order: &OrderRef, keep: Option<(&HoldRef, DateTime<Utc>)>, now: DateTime<Utc>) -> Result<(), R::Error> {
+        let Some(Commitment::Committed { allocations }) = self.rows.commitment(order)? else { return Ok(()) };
+        let mut units: BTreeMap<&LocationId, u32> = BTreeMap::new();
+        for a in &allocations {
+            let mut level = self.level(&a.location_id)?;
+            level.committed -= a.quantity.get();
+            level.on_hand += a.quantity.get();
+            self.rows.put_level(&a.location_id, level)?;
+            *units.entry(&a.location_id).or_default() += a.quantity.get();
+        }
+        self.rows.delete_commitment(order)?;
+        match keep {
+            Some((hold, until)) if until > now => self.replace_holds(hold, units, now, until),
+            _ => Ok(()),
+        }
     }
 
     /// An order's committed units leave their locations (collected or shipped). Once
@@ -727,6 +763,27 @@ mod tests {
         l.restock(&order("o1")).unwrap();
         assert_eq!(l.commit(&order("o1"), &cart("o1"), &[alloc("s1", 2)], at(0)), Commitment::Void, "a late commit takes nothing");
         assert_eq!(counts(&l, "s1"), (2, 0));
+    }
+
+    #[test]
+    fn a_placement_takes_in_one_step_and_may_withdraw_before_its_order_is_written() {
+        let mut l = L::default();
+        l.adjust(&loc("s1"), set(3), at(0)).unwrap();
+        l.hold(&cart("c1"), &[alloc("s1", 2)], at(0), at(15)).unwrap();
+        let take = |l: &mut L, o: &str, q: i64| in_memory(l.0.take(&order(o), &cart("c1"), &[alloc("s1", q)], at(1)));
+        assert_eq!(take(&mut l, "o1", 4), Err(vec![Short { location_id: loc("s1"), requested: 4, available: 3 }]), "the cart's own units count");
+        assert_eq!(l.0.rows().commitments().get(&order("o1")), None, "a short take records nothing");
+        assert_eq!(take(&mut l, "o1", 3), Ok(Commitment::Committed { allocations: vec![alloc("s1", 3)] }));
+        assert_eq!((counts(&l, "s1"), l.view(at(1))[0].held), ((0, 3), 0), "held and committed at once");
+        in_memory(l.0.withdraw(&order("o1"), Some((&cart("c1"), at(15))), at(2)));
+        assert_eq!(counts(&l, "s1"), (3, 0));
+        assert_eq!(l.holds_of(&cart("c1"), at(2)), vec![alloc("s1", 3)], "the cart holds what was taken again");
+        assert_eq!(l.0.rows().commitments().get(&order("o1")), None, "as if never taken");
+        // Given up for dead (voided): a late take takes nothing and says so; a late withdraw changes nothing.
+        l.restock(&order("o2")).unwrap();
+        assert_eq!(take(&mut l, "o2", 1), Ok(Commitment::Void));
+        in_memory(l.0.withdraw(&order("o2"), None, at(2)));
+        assert_eq!((counts(&l, "s1"), l.0.rows().commitments().get(&order("o2"))), ((3, 0), Some(&Commitment::Void)));
     }
 
     #[test]

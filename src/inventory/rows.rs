@@ -32,6 +32,8 @@ pub trait LedgerRows {
     fn next_expiry(&self) -> Result<Option<DateTime<Utc>>, Self::Error>;
     fn commitment(&self, order: &OrderRef) -> Result<Option<Commitment>, Self::Error>;
     fn put_commitment(&mut self, order: &OrderRef, commitment: &Commitment) -> Result<(), Self::Error>;
+    /// Forgets an order's commitment (a placement withdrawing what it took before its order was written).
+    fn delete_commitment(&mut self, order: &OrderRef) -> Result<(), Self::Error>;
 }
 
 /// The answer of a ledger over rows in memory, which cannot fail.
@@ -148,6 +150,11 @@ impl LedgerRows for MemoryRows {
 
     fn put_commitment(&mut self, order: &OrderRef, commitment: &Commitment) -> Result<(), Infallible> {
         self.commitments.insert(order.clone(), commitment.clone());
+        Ok(())
+    }
+
+    fn delete_commitment(&mut self, order: &OrderRef) -> Result<(), Infallible> {
+        self.commitments.remove(order);
         Ok(())
     }
 }

@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Effect {
-    /// The order's units of one SKU move from held to committed.
+    /// The order's units of one SKU move from held to committed (owed by an order written
+    /// while its units were only held: a return's linked replacement order).
     CommitStock { sku: Sku, order: OrderRef, hold: HoldRef, allocations: Vec<Allocation> },
     /// The order's committed units of one SKU leave their locations.
     HandOver { sku: Sku, order: OrderRef },
@@ -50,7 +51,7 @@ pub struct OwedEffect {
     pub effect: Effect,
 }
 
-/// The hold an order's units were reserved under while it was being placed.
+/// The hold an order's units were reserved under before it was written.
 pub fn placement_hold(order: &Order) -> HoldRef {
     match &order.cart_id {
         Some(cart) => crate::sales::cart::cart_hold_ref(cart),
@@ -58,21 +59,23 @@ pub fn placement_hold(order: &Order) -> HoldRef {
     }
 }
 
-/// What placing `order` owes once it is written: every SKU's units committed (and
-/// handed over at once for an in-store sale), and the cart closed.
+/// What writing `order` owes while its units are only held (a return's linked
+/// replacement order): every SKU's units committed, then what `owed_once_taken` says.
 pub fn owed_at_placement(order: &Order) -> Vec<Effect> {
     let reference = order.order_ref();
     let hold = placement_hold(order);
-    let by_sku = per_sku(&order.allocations);
-    let mut effects: Vec<Effect> = by_sku
-        .iter()
-        .map(|(sku, allocations)| Effect::CommitStock {
-            sku: sku.clone(),
-            order: reference.clone(),
-            hold: hold.clone(),
-            allocations: allocations.clone(),
-        })
+    let mut effects: Vec<Effect> = per_sku(&order.allocations)
+        .into_iter()
+        .map(|(sku, allocations)| Effect::CommitStock { sku, order: reference.clone(), hold: hold.clone(), allocations })
         .collect();
+    effects.extend(owed_once_taken(order));
+    effects
+}
+
+/// What a placed order owes once written, its units taken (committed) before the write:
+/// an in-store sale's units handed over at once, and the cart closed.
+pub fn owed_once_taken(order: &Order) -> Vec<Effect> {
+    let mut effects = Vec::new();
     if StockEffect::at_placement(order.fulfilment.kind()) == StockEffect::HandOver {
         effects.extend(stock_effects(order, StockEffect::HandOver));
     }
@@ -80,6 +83,14 @@ pub fn owed_at_placement(order: &Order) -> Vec<Effect> {
         effects.push(Effect::CloseCart { cart: cart.clone(), order: order.id.clone() });
     }
     effects
+}
+
+/// What an order being placed owes should it never be written, recorded before its
+/// placement takes any units: every SKU's units voided (put back if taken), so that a
+/// placement that dies between taking and writing leaves nothing committed.
+pub fn owed_while_placing(order: &OrderId, skus: &[Sku]) -> Vec<Effect> {
+    let reference = order_ref(order);
+    skus.iter().map(|sku| Effect::Restock { sku: sku.clone(), order: reference.clone() }).collect()
 }
 
 /// What a status change owes the stock of every SKU of the order.

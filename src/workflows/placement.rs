@@ -1,43 +1,49 @@
-//! Placing an order from any channel: claim the Idempotency-Key; allocate every line
-//! (pickup store, POS store, or the nearest shipping locations) and price it; hold the
-//! allocation in each SKU's stock, all lines or none; write the order with the effects
-//! it owes (commit, hand over at the till, close the cart), its coupon redemption and the
-//! store credit it spends in one D1 write; settle them.
+//! Placing an order from any channel: claim the Idempotency-Key, recording in the same
+//! D1 write what the order owes should it never be written (every SKU's units voided)
+//! and reading its products; allocate every line (pickup store, POS store, or the
+//! nearest shipping locations) and price it; take the allocation in each SKU's stock,
+//! held and committed in one call per SKU under the order's reference, all lines or
+//! none; write the order with the effects it still owes (hand over at the till, close
+//! the cart), its coupon redemption and the store credit it spends in one D1 write,
+//! which forgives the voids; settle them.
 //!
 //! A placement allocates first from a guess: a pickup or an in-store sale, which can only
 //! come from its one location, assumes the units are there; a delivery allocates from
-//! recently read counts (a cache, plus the cart's own holds). The holds are the real
-//! check: when one is refused, or the guess cannot cover the basket, the placement reads
-//! every SKU now and allocates again (a bounded number of times), so an order is never
-//! refused while units it could use are available, and in the usual case it makes no
-//! separate availability read (one stock call per SKU fewer). A placement that dies
-//! before its write leaves only holds, which lapse; one that dies after it leaves an
-//! order whose effects its retry, its next read or move, or the sweeper settle.
+//! recently read counts (a cache, plus the cart's own holds). The takes are the real
+//! check: when one is refused (nothing is recorded then) the others are withdrawn, and
+//! when the guess cannot cover the basket, the placement reads every SKU now and
+//! allocates again (a bounded number of times), so an order is never refused while units
+//! it could use are available, and in the usual case it makes no separate availability
+//! read. A placement that dies between taking and writing leaves committed units and the
+//! voids recorded with its claim: once the claim goes to a retry or is older than the
+//! placement hold, the sweeper revokes it (the late placement can no longer write its
+//! order) and applies the voids. One that dies after the write leaves an order whose
+//! effects its retry, its next read or move, or the sweeper settle.
 
 use crate::access::Principal;
 use crate::customers::Contact;
-use crate::inventory::ledger::{HoldRef, LocationLevel, StockError};
+use crate::inventory::ledger::{Commitment, HoldRef, LocationLevel, OrderRef, StockError};
 use crate::pricing::coupon::{Coupon, CouponCode};
 use crate::pricing::{price_basket, DeliveryTariff, PricingError};
 use crate::sales::allocation::{allocate, delivery_distance_km, per_sku, AllocatedLine, AllocationError, Availability, ShortLine};
 use crate::sales::cart::{Cart, CartError};
-use crate::sales::fulfilment::FulfilmentError;
+use crate::sales::fulfilment::{FulfilmentError, FulfilmentRequest};
 use crate::sales::order::{OrderStatus, PaymentError};
 use crate::sales::origin::{OriginError, SalesOrigin};
 use crate::sales::store_credit::{self, StoreCreditError};
-use crate::sales::placement::{direct_hold_ref, BasketSource, InvalidOrder, Order, OrderDraft};
+use crate::sales::placement::{direct_hold_ref, order_ref, BasketSource, InvalidOrder, Order, OrderDraft};
 use crate::locations::Location;
 use crate::catalog::Product;
 use crate::shared::ids::{CartId, CustomerId, LocationId, OrderId, Sku};
 use crate::shared::quantity::PositiveQuantity;
-use crate::workflows::effects::owed_at_placement;
+use crate::workflows::effects::{owed_once_taken, owed_while_placing};
 use crate::workflows::ports::{
-    CartPort, Claim, ClaimKey, ClaimRefused, OrderStore, PortError, Ports, StockPort, Unavailable, WriteRefused,
+    CartPort, Claim, ClaimKey, ClaimRefused, OrderStore, Placing, PortError, Ports, StockPort, Unavailable, WriteRefused,
 };
 use crate::workflows::settlement::{settle, settle_order, SettleError};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::future::{join_all, try_join_all};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// How many times a placement allocates before a refused hold is its answer.
 pub const MAX_ALLOCATION_ATTEMPTS: usize = 8;
@@ -45,13 +51,12 @@ pub const MAX_ALLOCATION_ATTEMPTS: usize = 8;
 /// What placing an order needs besides the ports.
 #[derive(Debug, Clone)]
 pub struct PlacementRequest {
-    /// A fresh id for the order (the caller owns randomness).
+    /// A fresh id for the order (the caller owns randomness), never that of another
+    /// attempt: what an attempt owes while placing is recorded under it.
     pub order_id: OrderId,
     pub draft: OrderDraft,
     pub caller: Principal,
     pub claim: ClaimKey,
-    /// How long the units stay held should the placement die before committing them.
-    pub placement_hold: Duration,
     pub tariff: DeliveryTariff,
 }
 
@@ -112,21 +117,43 @@ impl PlacementError {
 /// Places an order, or answers the order an earlier placement with the same key placed
 /// (settling what it still owes first).
 pub async fn place<P: Ports>(ports: &P, request: PlacementRequest) -> Result<Placed, PlacementError> {
-    let claim = match ports.orders().claim(&request.claim).await {
-        Ok(claim) => claim,
+    let PlacementRequest { order_id, draft, caller, claim, tariff } = request;
+    let basket = basket(ports, &caller, &draft, &order_id).await?;
+    let pos = match &caller {
+        Principal::Store { location_id, .. } => Some(location_id.clone()),
+        _ => basket.origin.store_location().cloned(),
+    };
+    let fulfilment = draft.fulfilment.clone().resolve(pos)?;
+    draft.payment.check_fits(fulfilment.kind())?;
+    let skus = basket.skus();
+    let now = ports.now();
+    // What the order owes should it never be written is recorded with the claim, before
+    // any units are taken; the reads run meanwhile.
+    let placing = Placing { owed: owed_while_placing(&order_id, &skus), order: order_id.clone(), skus };
+    let guess = async {
+        match fulfilment.location_id() {
+            Some(at) => Ok(as_if_there(&basket.lines, at)),
+            None => recent_availability(ports, &basket, now).await,
+        }
+    };
+    let (claimed, inputs, guess) = futures_util::join!(ports.orders().claim(&claim, &placing), inputs(ports.orders(), draft.coupon_code.as_ref()), guess);
+    let claimed = match claimed {
+        Ok(claimed) => claimed,
         Err(PortError::Refused(refused)) => return Err(PlacementError::Claim(refused)),
         Err(PortError::Unavailable(u)) => return Err(u.into()),
     };
-    if let Claim::Replay(order) = claim {
+    if let Claim::Replay(order) = claimed.claim {
         settle_order(ports, &order.id).await?;
         return Ok(Placed::Replayed(*order));
     }
-    let key = request.claim.clone();
-    match place_claimed(ports, request).await {
+    let claimed = Claimed { basket, fulfilment, products: claimed.products, inputs: inputs?, guess: guess?, now };
+    match place_claimed(ports, order_id.clone(), draft, caller, &claim, tariff, claimed).await {
         Ok(order) => Ok(Placed::New(order)),
         Err(error) => {
+            // A refused placement took no units (it withdrew what it took): its claim
+            // and its voids go. One that failed midway leaves them for the sweeper.
             if error.is_refusal() {
-                ports.orders().abandon(&key).await?;
+                ports.orders().let_go(&claim, &order_id).await?;
             }
             Err(error)
         }
@@ -145,33 +172,45 @@ impl Basket {
     fn skus(&self) -> Vec<Sku> {
         self.lines.iter().map(|(sku, _)| sku.clone()).collect()
     }
+
+    /// Until when a SKU's units taken and then withdrawn are held again: a cart's, as
+    /// long as its line's hold was to last; a direct order's are not held again.
+    fn keep(&self, sku: &Sku) -> Option<(&HoldRef, DateTime<Utc>)> {
+        let cart = self.cart.as_ref()?;
+        let until = cart.lines.iter().filter(|l| &l.sku == sku).filter_map(|l| l.hold_expires_at).max()?;
+        Some((&self.hold, until))
+    }
 }
 
-/// What placing reads from D1 besides stock.
+/// What placing reads from D1 besides stock and products.
 struct Inputs {
-    products: Vec<Product>,
     locations: Vec<Location>,
     coupon: Option<Coupon>,
 }
 
-async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result<Order, PlacementError> {
-    let PlacementRequest { order_id, draft, caller, claim, placement_hold, tariff } = request;
-    let basket = basket(ports, &caller, &draft, &order_id).await?;
-    let pos = match &caller {
-        Principal::Store { location_id, .. } => Some(location_id.clone()),
-        _ => basket.origin.store_location().cloned(),
-    };
-    let fulfilment = draft.fulfilment.clone().resolve(pos)?;
-    draft.payment.check_fits(fulfilment.kind())?;
-    let skus = basket.skus();
-    let now = ports.now();
-    let guess = async {
-        match fulfilment.location_id() {
-            Some(at) => Ok(as_if_there(&basket.lines, at)),
-            None => recent_availability(ports, &basket, now).await,
-        }
-    };
-    let (inputs, guess) = futures_util::try_join!(inputs(ports.orders(), &skus, draft.coupon_code.as_ref()), guess)?;
+/// What a placement that owns its claim has read.
+struct Claimed {
+    basket: Basket,
+    fulfilment: FulfilmentRequest,
+    products: Vec<Product>,
+    inputs: Inputs,
+    guess: Availability,
+    now: DateTime<Utc>,
+}
+
+async fn place_claimed<P: Ports>(
+    ports: &P,
+    order_id: OrderId,
+    draft: OrderDraft,
+    caller: Principal,
+    claim: &ClaimKey,
+    tariff: DeliveryTariff,
+    claimed: Claimed,
+) -> Result<Order, PlacementError> {
+    let Claimed { basket, fulfilment, products, inputs, guess, now } = claimed;
+    if let Some(cart) = &basket.cart {
+        cart.check_open()?;
+    }
     let contact = draft.contact.clone().or_else(|| basket.cart.as_ref().map(|c| c.contact.clone())).unwrap_or_default();
     let named = draft.customer_id.clone().or_else(|| basket.cart.as_ref().and_then(|c| c.customer_id.clone()));
     // Store credit is spent only by a customer named (not one found by email). Orders
@@ -181,7 +220,8 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
     }
     let customer_id = customer_for(ports.orders(), named, &contact).await?;
 
-    let catalog: HashMap<Sku, Product> = inputs.products.into_iter().map(|p| (p.sku.clone(), p)).collect();
+    let reference = order_ref(&order_id);
+    let catalog: HashMap<Sku, Product> = products.into_iter().map(|p| (p.sku.clone(), p)).collect();
     let price = |allocated: &[AllocatedLine]| {
         let distance = fulfilment.destination().and_then(|to| delivery_distance_km(allocated, &inputs.locations, &to));
         price_basket(&basket.lines, &catalog, inputs.coupon.as_ref(), fulfilment.kind(), distance, &tariff, now)
@@ -202,7 +242,7 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
         };
         let priced = price(&allocated)?;
         let credit = draft.store_credit.as_ref().map(|asked| store_credit::apply(asked, &priced.1)).transpose()?;
-        match reserve(ports, &basket, &allocated, now + placement_hold).await {
+        match take_all(ports, &basket, &reference, &allocated).await {
             Ok(()) => break (allocated, priced, credit),
             Err(Reservation::Short(_)) if attempt < MAX_ALLOCATION_ATTEMPTS => {
                 // Another order took units since they were read: look again.
@@ -233,10 +273,10 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
         history: Vec::new(),
     };
     order.record(OrderStatus::initial(order.fulfilment.kind()), now, caller.key_id());
-    let stored = match ports.orders().insert(&order, &owed_at_placement(&order), &claim).await {
+    let stored = match ports.orders().insert(&order, &owed_once_taken(&order), claim).await {
         Ok(stored) => stored,
         Err(PortError::Refused(refused)) => {
-            release(ports, &basket, &per_sku(&order.allocations)).await;
+            withdraw(ports, &basket, &reference, per_sku(&order.allocations).keys()).await?;
             return Err(match refused {
                 WriteRefused::CouponUsedUp => PlacementError::CouponUsedUp(order.coupon_code),
                 WriteRefused::CartAlreadyOrdered => PlacementError::CartJustOrdered(order.cart_id),
@@ -245,8 +285,8 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
                 WriteRefused::ClaimLost => PlacementError::Claim(ClaimRefused::InUse),
             });
         }
-        // The write may or may not have happened: the holds stay (they lapse, or the
-        // order's commit takes them).
+        // The write may or may not have happened: if not, the voids recorded with the
+        // claim put the units back once the claim is given up for dead.
         Err(PortError::Unavailable(u)) => return Err(u.into()),
     };
     // The order is placed whatever happens next: what is still owed is settled later.
@@ -257,8 +297,9 @@ async fn place_claimed<P: Ports>(ports: &P, request: PlacementRequest) -> Result
 async fn basket<P: Ports>(ports: &P, caller: &Principal, draft: &OrderDraft, order_id: &OrderId) -> Result<Basket, PlacementError> {
     match draft.basket()? {
         BasketSource::Cart(cart_id) => {
+            // Whether it is still open is checked once the claim is owned: a retry of a
+            // placement that closed it answers that placement's order.
             let cart = ports.carts().cart(&cart_id).await?.ok_or(PlacementError::CartNotFound(cart_id))?;
-            cart.check_open()?;
             let lines = cart.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
             Ok(Basket { origin: cart.origin.clone(), lines, hold: cart.hold_ref(), cart: Some(cart) })
         }
@@ -269,19 +310,15 @@ async fn basket<P: Ports>(ports: &P, caller: &Principal, draft: &OrderDraft, ord
     }
 }
 
-async fn inputs<S: OrderStore>(store: &S, skus: &[Sku], coupon: Option<&CouponCode>) -> Result<Inputs, PlacementError> {
+async fn inputs<S: OrderStore>(store: &S, coupon: Option<&CouponCode>) -> Result<Inputs, PlacementError> {
     let coupon = async {
         match coupon {
             Some(code) => store.coupon(code).await?.map(Some).ok_or_else(|| PlacementError::CouponNotFound(code.clone())),
             None => Ok(None),
         }
     };
-    let (products, locations, coupon) = futures_util::try_join!(
-        async { Ok::<_, PlacementError>(store.products(skus).await?) },
-        async { Ok::<_, PlacementError>(store.locations().await?) },
-        coupon,
-    )?;
-    Ok(Inputs { products, locations, coupon })
+    let (locations, coupon) = futures_util::try_join!(async { Ok::<_, PlacementError>(store.locations().await?) }, coupon)?;
+    Ok(Inputs { locations, coupon })
 }
 
 /// The customer an order belongs to: the one named, else the one with the contact's email.
@@ -337,36 +374,53 @@ fn as_if_there(lines: &[(Sku, PositiveQuantity)], at: &LocationId) -> Availabili
 }
 
 enum Reservation {
-    /// Some SKU could not be held where it was allocated.
+    /// Some SKU could not be taken where it was allocated.
     Short(Vec<ShortLine>),
     Failed(PlacementError),
 }
 
-/// Holds every SKU's allocation at once; on any refusal lets go of the others (a
-/// cart's holds stay the cart's) and names the short lines.
-async fn reserve<P: Ports>(ports: &P, basket: &Basket, allocated: &[AllocatedLine], expires_at: DateTime<Utc>) -> Result<(), Reservation> {
+/// Takes every SKU's allocation at once (held and committed in one call each); on any
+/// refusal withdraws what was taken (a cart holds it again) and names the short lines.
+async fn take_all<P: Ports>(ports: &P, basket: &Basket, order: &OrderRef, allocated: &[AllocatedLine]) -> Result<(), Reservation> {
     let by_sku = per_sku(allocated);
-    let held = join_all(by_sku.iter().map(|(sku, allocations)| ports.stock().hold(sku, &basket.hold, allocations, expires_at))).await;
-    let failures: Vec<(&Sku, PortError<StockError>)> = by_sku.keys().zip(held).filter_map(|(sku, r)| r.err().map(|e| (sku, e))).collect();
-    if failures.is_empty() {
-        return Ok(());
-    }
-    release(ports, basket, &by_sku).await;
+    let taken = join_all(by_sku.iter().map(|(sku, allocations)| ports.stock().take(sku, order, &basket.hold, allocations))).await;
+    let mut committed = Vec::new();
     let mut short = Vec::new();
-    for (sku, failure) in failures {
-        match failure {
-            PortError::Refused(StockError::Shortage { short: refused }) => short.push(ShortLine::from_refused_hold(sku.clone(), &refused)),
-            PortError::Refused(other) => return Err(Reservation::Failed(PlacementError::Stock(other))),
-            PortError::Unavailable(u) => return Err(Reservation::Failed(u.into())),
+    let mut failed = None;
+    for ((sku, allocations), outcome) in by_sku.iter().zip(taken) {
+        match outcome {
+            Ok(Commitment::Committed { allocations: taken }) => {
+                committed.push(sku);
+                if taken != *allocations {
+                    failed = failed.or(Some(lost()));
+                }
+            }
+            // Voided: the placement was given up for dead while it was slow.
+            Ok(_) => failed = failed.or(Some(lost())),
+            Err(PortError::Refused(StockError::Shortage { short: refused })) => short.push(ShortLine::from_refused_hold(sku.clone(), &refused)),
+            Err(PortError::Refused(other)) => failed = failed.or(Some(PlacementError::Stock(other))),
+            Err(PortError::Unavailable(u)) => failed = Some(u.into()),
         }
     }
-    Err(Reservation::Short(short))
+    if short.is_empty() && failed.is_none() {
+        return Ok(());
+    }
+    withdraw(ports, basket, order, committed).await.map_err(Reservation::Failed)?;
+    match failed {
+        Some(error) => Err(Reservation::Failed(error)),
+        None => Err(Reservation::Short(short)),
+    }
 }
 
-/// Lets go of a direct order's holds (a cart's holds stay the cart's). Best effort:
-/// what is not released lapses.
-async fn release<P: Ports, T>(ports: &P, basket: &Basket, by_sku: &BTreeMap<Sku, T>) {
-    if basket.cart.is_none() {
-        join_all(by_sku.keys().map(|sku| ports.stock().release(sku, &basket.hold))).await;
-    }
+/// What a placement answers when its claim was given up for dead or went to a retry: the
+/// retry answers for the key; this attempt writes nothing.
+fn lost() -> PlacementError {
+    PlacementError::Claim(ClaimRefused::InUse)
+}
+
+/// Withdraws what the order took of these SKUs (a cart holds it again).
+async fn withdraw<'a, P: Ports>(ports: &P, basket: &Basket, order: &OrderRef, skus: impl IntoIterator<Item = &'a Sku>) -> Result<(), PlacementError> {
+    let withdrawn = join_all(skus.into_iter().map(|sku| ports.stock().withdraw(sku, order, basket.keep(sku)))).await;
+    withdrawn.into_iter().collect::<Result<Vec<()>, Unavailable>>()?;
+    Ok(())
 }

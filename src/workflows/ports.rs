@@ -11,7 +11,7 @@
 
 use crate::catalog::Product;
 use crate::customers::Email;
-use crate::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, StockError};
+use crate::inventory::ledger::{Allocation, Commitment, HoldRef, LocationLevel, OrderRef, StockError};
 use crate::locations::Location;
 use crate::pricing::coupon::{Coupon, CouponCode};
 use crate::returns::Return;
@@ -53,6 +53,13 @@ pub trait StockPort {
     async fn hold_for_order(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>>;
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable>;
     async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>>;
+    /// Holds and commits `order`'s units in one step while it is being placed
+    /// (`StockLedger::take`): answers the order's commitment, or refuses with the short
+    /// locations, having recorded nothing.
+    async fn take(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<Commitment, PortError<StockError>>;
+    /// Undoes a take whose order will not be written (`StockLedger::withdraw`); `keep`
+    /// holds the units again for a cart until its time.
+    async fn withdraw(&self, sku: &Sku, order: &OrderRef, keep: Option<(&HoldRef, DateTime<Utc>)>) -> Result<(), Unavailable>;
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
     async fn restock(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
     /// Puts a received return line's units on hand at `at`, once per `receipt`.
@@ -77,6 +84,22 @@ pub struct ClaimKey {
     /// A token unique to this attempt: a retry that takes over a stale claim becomes its
     /// owner, and only the owner's order can be written under the key.
     pub owner: String,
+}
+
+/// The order a placement is about to place: what it owes should it never be written
+/// (every SKU's units voided), recorded with its claim before any stock is touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placing {
+    pub order: OrderId,
+    pub skus: Vec<Sku>,
+    pub owed: Vec<Effect>,
+}
+
+/// A placement's claim, with the products it orders read in the same round trip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub claim: Claim,
+    pub products: Vec<Product>,
 }
 
 /// The outcome of claiming an Idempotency-Key.
@@ -132,16 +155,29 @@ pub enum OwedBefore {
 
 /// Orders, what they owe, and what placing one reads (D1 in the worker).
 pub trait OrderStore {
-    async fn claim(&self, key: &ClaimKey) -> Result<Claim, PortError<ClaimRefused>>;
+    /// Claims `key` for placing `placing.order`, recording in the same write what that
+    /// order owes should it never be written (while this placement owns the claim), and
+    /// reads the products of `placing.skus`.
+    async fn claim(&self, key: &ClaimKey, placing: &Placing) -> Result<Claimed, PortError<ClaimRefused>>;
     /// Lets go of a claim after a refusal, so a corrected retry may run.
     async fn abandon(&self, key: &ClaimKey) -> Result<(), Unavailable>;
+    /// Lets go of a refused placement's claim and of what its order owed while being
+    /// placed: the placement holds no units of it (whatever it took, it withdrew).
+    async fn let_go(&self, key: &ClaimKey, order: &OrderId) -> Result<(), Unavailable>;
+    /// What an order that was never written owes (its placement's voids), once its
+    /// placement can no longer write it: its claim went to a retry or was let go, or it
+    /// is older than the placement hold (then it is revoked here, so that the late
+    /// placement writes nothing). `None` while it may still be written, or once it was.
+    async fn unwritten(&self, order: &OrderId) -> Result<Option<Vec<OwedEffect>>, Unavailable>;
     async fn products(&self, skus: &[Sku]) -> Result<Vec<Product>, Unavailable>;
     async fn locations(&self) -> Result<Vec<Location>, Unavailable>;
     async fn coupon(&self, code: &CouponCode) -> Result<Option<Coupon>, Unavailable>;
     async fn customer_exists(&self, id: &CustomerId) -> Result<bool, Unavailable>;
     async fn customer_with_email(&self, email: &Email) -> Result<Option<CustomerId>, Unavailable>;
     /// Writes a new order, the effects it owes, its coupon redemption, the store credit it
-    /// spends and the claim's answer, all or nothing, and only while `claim.owner` still owns the claim.
+    /// spends and the claim's answer, all or nothing, and only while `claim.owner` still
+    /// owns the claim; what the order owed while being placed (its voids) is forgiven in
+    /// the same write.
     async fn insert(&self, order: &Order, owed: &[Effect], claim: &ClaimKey) -> Result<StoredOrder, PortError<WriteRefused>>;
     async fn order(&self, id: &OrderId) -> Result<Option<StoredOrder>, Unavailable>;
     /// Saves a status change and the effects it owes (a cancelled order gives back the

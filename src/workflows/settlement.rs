@@ -1,8 +1,12 @@
 //! Settling what an order owes: its effects are applied oldest first, a step at a time
-//! (every SKU's commit at once, then every hand-over), and crossed off in D1. The placement, the order's next read or move, its retry and the sweeper all
-//! settle the same way. When a commit cannot be applied because the units were sold
-//! meanwhile (its placement died and its hold lapsed), the order is cancelled instead:
-//! what it owes is replaced by restocks, so nothing is ever promised twice.
+//! (every SKU's hand-over at once, then every restock), and crossed off in D1. The
+//! placement, the order's next read or move, its retry and the sweeper all settle the
+//! same way. An order that was never written owes the voids its placement recorded
+//! before taking any units; they are settled the same way once that placement can no
+//! longer write it, so a placement that died between taking and writing leaves nothing
+//! committed. When a commit owed by an order written before placements took their units
+//! themselves cannot be applied because the units were sold meanwhile, the order is
+//! cancelled instead: what it owes is replaced by restocks, so nothing is promised twice.
 
 use crate::inventory::ledger::StockError;
 use crate::sales::order::{OrderStatus, StockEffect};
@@ -33,7 +37,7 @@ pub async fn settle<P: Ports>(ports: &P, mut stored: StoredOrder) -> Result<Stor
         if stored.owed.is_empty() {
             return Ok(stored);
         }
-        match apply_owed(ports, &stored).await? {
+        match apply_owed(ports, &stored.order.id, &stored.owed).await? {
             Outcome::Settled => return Ok(StoredOrder { owed: Vec::new(), ..stored }),
             Outcome::StockGone => match cancel_unfulfillable(ports, &stored).await? {
                 Some(cancelled) => stored = cancelled,
@@ -44,11 +48,18 @@ pub async fn settle<P: Ports>(ports: &P, mut stored: StoredOrder) -> Result<Stor
     Err(Unavailable(format!("order {} kept changing while its effects were settled", stored.order.id)).into())
 }
 
-/// Settles the order with this id, if it owes anything.
+/// Settles the order with this id, if it owes anything; an order never written settles
+/// what its placement owed (its voids) once that placement can no longer write it.
 pub async fn settle_order<P: Ports>(ports: &P, id: &OrderId) -> Result<Option<StoredOrder>, SettleError> {
     match ports.orders().order(id).await? {
         Some(stored) => Ok(Some(settle(ports, stored).await?)),
-        None => Ok(None),
+        None => {
+            if let Some(owed) = ports.orders().unwritten(id).await? {
+                // Voids are never refused for want of stock: a whole pass settles them.
+                apply_owed(ports, id, &owed).await?;
+            }
+            Ok(None)
+        }
     }
 }
 
@@ -91,10 +102,10 @@ enum Failure {
 /// different targets (every SKU's commit at once, then every hand-over), so no effect
 /// starts before every effect of the step before it is applied; a failing wave stops
 /// the rest. What was applied is crossed off either way.
-async fn apply_owed<P: Ports>(ports: &P, stored: &StoredOrder) -> Result<Outcome, SettleError> {
+async fn apply_owed<P: Ports>(ports: &P, id: &OrderId, owed: &[OwedEffect]) -> Result<Outcome, SettleError> {
     let mut applied = Vec::new();
     let mut failure = None;
-    for wave in waves(&stored.owed) {
+    for wave in waves(owed) {
         let results = join_all(wave.iter().map(|owed| apply(ports, &owed.effect))).await;
         for (owed, result) in wave.iter().zip(results) {
             match result {
@@ -107,7 +118,7 @@ async fn apply_owed<P: Ports>(ports: &P, stored: &StoredOrder) -> Result<Outcome
         }
     }
     if !applied.is_empty() {
-        ports.orders().settled(&stored.order.id, &applied).await?;
+        ports.orders().settled(id, &applied).await?;
     }
     match failure {
         None => Ok(Outcome::Settled),

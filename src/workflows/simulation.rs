@@ -49,7 +49,7 @@ use crate::workflows::returns::{Actor, ReturnSettings, Step};
 use crate::workflows::lifecycle::{move_on, read};
 use crate::workflows::placement::{place, PlacementError, PlacementRequest};
 use crate::workflows::ports::{
-    CartPort, Claim, ClaimKey, ClaimRefused, OrderStore, OwedBefore, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
+    CartPort, Claim, ClaimKey, ClaimRefused, Claimed, OrderStore, OwedBefore, Placing, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
     StoredOrder, Unavailable, WriteRefused,
 };
 use crate::workflows::settlement::{sweep, SettleError};
@@ -105,7 +105,8 @@ struct Row {
 }
 
 enum ClaimState {
-    Pending { fingerprint: String, owner: String, since: DateTime<Utc> },
+    /// `order`: the order a placement records it is placing (none for a return step).
+    Pending { fingerprint: String, owner: String, since: DateTime<Utc>, order: Option<OrderId> },
     Done { fingerprint: String, answer: Answer },
 }
 
@@ -119,6 +120,8 @@ enum Answer {
 /// A pending claim older than this may be taken over by a retry (the worker waits 30 s;
 /// here it is short, so takeovers happen while the first attempt is still running).
 const STALE_CLAIM_SECONDS: i64 = 2;
+/// What a revoked claim's owner becomes: no placement owns it any more.
+const REVOKED: &str = "revoked";
 
 #[derive(Default)]
 struct D1 {
@@ -316,6 +319,17 @@ impl StockPort for World {
         refused(self.call(|| format!("commit {sku} {order:?}"), committed).await)
     }
 
+    async fn take(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<Commitment, PortError<StockError>> {
+        let now = self.now();
+        let taken = || self.with_stock(sku, |s| in_memory(s.ledger.take(order, hold, allocations, now)).map_err(|short| StockError::Shortage { short }));
+        refused(self.call(|| format!("take {sku} {order:?} {allocations:?}"), taken).await)
+    }
+
+    async fn withdraw(&self, sku: &Sku, order: &OrderRef, keep: Option<(&HoldRef, DateTime<Utc>)>) -> Result<(), Unavailable> {
+        let now = self.now();
+        self.call(|| format!("withdraw {sku} {order:?} keep {keep:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.withdraw(order, keep, now)))).await
+    }
+
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {
         refused(self.call(|| format!("hand_over {sku} {order:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.hand_over(order)))).await)
     }
@@ -368,11 +382,11 @@ impl D1 {
 
 impl World {
     /// Claims an Idempotency-Key: `None` when this request owns it, else the finished answer.
-    fn claim_slot(&self, key: &ClaimKey) -> Result<Option<Answer>, ClaimRefused> {
+    fn claim_slot(&self, key: &ClaimKey, order: Option<&OrderId>) -> Result<Option<Answer>, ClaimRefused> {
         let mut d1 = self.d1.borrow_mut();
         let slot = (key.scope.clone(), key.key.clone());
         let now = self.now();
-        let mine = ClaimState::Pending { fingerprint: key.fingerprint.clone(), owner: key.owner.clone(), since: now };
+        let mine = ClaimState::Pending { fingerprint: key.fingerprint.clone(), owner: key.owner.clone(), since: now, order: order.cloned() };
         match d1.claims.get(&slot) {
             None => {
                 d1.claims.insert(slot, mine);
@@ -391,11 +405,56 @@ impl World {
 }
 
 impl OrderStore for World {
-    async fn claim(&self, key: &ClaimKey) -> Result<Claim, PortError<ClaimRefused>> {
-        refused(self.call(|| format!("claim {}", key.key), || self.claim_slot(key)).await).map(|answer| match answer {
-            Some(Answer::Order(order)) => Claim::Replay(order),
-            _ => Claim::Owned,
+    async fn claim(&self, key: &ClaimKey, placing: &Placing) -> Result<Claimed, PortError<ClaimRefused>> {
+        let claimed = || {
+            let answer = self.claim_slot(key, Some(&placing.order))?;
+            if answer.is_none() {
+                self.d1.borrow_mut().owe(&placing.order, &placing.owed);
+            }
+            let products = self.products.iter().filter(|p| placing.skus.contains(&p.sku)).cloned().collect();
+            let claim = match answer {
+                Some(Answer::Order(order)) => Claim::Replay(order),
+                _ => Claim::Owned,
+            };
+            Ok(Claimed { claim, products })
+        };
+        refused(self.call(|| format!("claim {} for {} owing {:?}", key.key, placing.order, placing.owed), claimed).await)
+    }
+
+    async fn let_go(&self, key: &ClaimKey, order: &OrderId) -> Result<(), Unavailable> {
+        self.call(|| format!("let go of {} and {order}", key.key), || {
+            let mut d1 = self.d1.borrow_mut();
+            let slot = (key.scope.clone(), key.key.clone());
+            if matches!(d1.claims.get(&slot), Some(ClaimState::Pending { owner, .. }) if *owner == key.owner) {
+                d1.claims.remove(&slot);
+            }
+            if !d1.orders.contains_key(order) {
+                d1.owed.retain(|_, (o, _)| o != order);
+            }
         })
+        .await
+    }
+
+    async fn unwritten(&self, order: &OrderId) -> Result<Option<Vec<OwedEffect>>, Unavailable> {
+        let now = self.now();
+        self.call(|| format!("unwritten {order}"), || {
+            let mut d1 = self.d1.borrow_mut();
+            if d1.orders.contains_key(order) {
+                return None;
+            }
+            for claim in d1.claims.values_mut() {
+                if let ClaimState::Pending { owner, since, order: Some(placing), .. } = claim {
+                    if placing == order && owner != REVOKED {
+                        if now - *since < Duration::seconds(PLACEMENT_HOLD_SECONDS) {
+                            return None;
+                        }
+                        *owner = REVOKED.to_string();
+                    }
+                }
+            }
+            Some(d1.owed.iter().filter(|(_, (o, _))| o == order).map(|(seq, (_, effect))| OwedEffect { seq: *seq, effect: effect.clone() }).collect())
+        })
+        .await
     }
 
     async fn abandon(&self, key: &ClaimKey) -> Result<(), Unavailable> {
@@ -445,6 +504,8 @@ impl OrderStore for World {
                 d1.written.entry(slot).or_default().push(order.id.clone());
                 let revision = d1.revise();
                 d1.orders.insert(order.id.clone(), Row { order: order.clone(), revision });
+                // What it owed while being placed is forgiven: its units are the order's.
+                d1.owed.retain(|_, (o, _)| *o != order.id);
                 d1.owe(&order.id, owed);
                 d1.claims.insert(
                     (claim.scope.clone(), claim.key.clone()),
@@ -507,7 +568,7 @@ impl OrderStore for World {
 
 impl ReturnStore for World {
     async fn claim_step(&self, key: &ClaimKey) -> Result<ReturnClaim, PortError<ClaimRefused>> {
-        refused(self.call(|| format!("claim return step {}", key.key), || self.claim_slot(key)).await).map(|answer| match answer {
+        refused(self.call(|| format!("claim return step {}", key.key), || self.claim_slot(key, None)).await).map(|answer| match answer {
             Some(Answer::Return(ret)) => ReturnClaim::Replay(ret),
             _ => ReturnClaim::Owned,
         })
@@ -716,7 +777,6 @@ fn attempt(world: &World, rng: &mut Rng, n: usize, cart: Option<CartId>) -> Atte
         claim: ClaimKey { scope: format!("{}:orders", caller.key_id()), key: format!("key-{n}"), fingerprint: format!("body-{n}"), owner: String::new() },
         draft,
         caller,
-        placement_hold: Duration::seconds(PLACEMENT_HOLD_SECONDS),
         tariff: DeliveryTariff::parse("flat:4.95").expect("valid tariff"),
     };
     Attempt { request, lines, fulfilment, freed_at_start: HashMap::new() }
@@ -843,9 +903,12 @@ fn check_commitments(world: &World) -> Result<(), String> {
     let stock = world.stock.borrow();
     let now = world.now();
     for (sku, s) in stock.iter() {
-        for order_ref in s.commitments().keys() {
-            if !d1.orders.values().any(|r| r.order.order_ref() == *order_ref) {
-                return Err(format!("{sku}: commitment for {order_ref:?}, which no written order has"));
+        // An order never written may have been taken, but must end with nothing
+        // committed: voided, or restocked.
+        for (order_ref, commitment) in s.commitments() {
+            let written = d1.orders.values().any(|r| r.order.order_ref() == *order_ref);
+            if !written && !matches!(commitment, Commitment::Void | Commitment::Restocked { .. }) {
+                return Err(format!("{sku}: commitment {commitment:?} for {order_ref:?}, which no written order has: stranded"));
             }
         }
         let mut committed: HashMap<LocationId, u32> = HashMap::new();
@@ -1080,7 +1143,10 @@ fn flow<'a>(world: &'a World, task: &Task, attempts: &'a RefCell<Vec<Attempt>>, 
                 let mut attempts = attempts.borrow_mut();
                 attempts[n].freed_at_start = world.freed.borrow().clone();
                 let mut request = attempts[n].request.clone();
+                // Every request has an order id of its own, as in the worker: what an
+                // attempt owes while placing is recorded under it.
                 request.claim.owner = world.new_owner();
+                request.order_id = OrderId::parse(&format!("{}_{}", request.order_id, request.claim.owner)).expect("valid id");
                 request
             };
             let outcome = place(world, request).await;

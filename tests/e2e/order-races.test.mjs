@@ -4,12 +4,14 @@
 // nothing (its reservation lapses) or a whole order whose stock is committed once.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { call, sleep, uid } from "./api.mjs";
+import { BASE, call, sleep, uid } from "./api.mjs";
 import {
   counts, newCoupon, newCustomer, ordersOf, paid, pickupAt, placeOrder, storefrontKey, storeKey, world, eur,
 } from "./retail-fixtures.mjs";
 
 const PLACEMENT_HOLD_SECONDS = 3; // the test runner's --var PLACEMENT_HOLD_SECONDS:3
+/** Runs the cron once (locally the scheduled handler does not fire by itself). */
+const runCron = () => fetch(`${BASE}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
 
 const outcomes = (answers) => answers.map((a) => `${a.status}:${a.json?.code ?? a.json?.id}`).join(", ");
 
@@ -107,16 +109,27 @@ describe("a placement that dies halfway", () => {
     assert.equal(answer.json.code, "internal_error");
   }
 
-  test("after reserving: no order, and the reservation lapses after the placement hold", async () => {
+  test("after taking the units: no order, and the sweeper voids what was taken once the placement hold is over", async () => {
     const { shop, sku, customer, body } = await setting(3);
-    const died = await placeOrder(body, { headers: { "x-omniedge-fault": "after_reserve" } });
+    const idempotencyKey = uid("died-taking");
+    const died = await placeOrder(body, { idempotencyKey, headers: { "x-omniedge-fault": "after_reserve" } });
     assertInternalError(died);
 
-    assert.deepEqual(await counts(sku, shop), { on_hand: 3, held: 2, available: 1, committed: 0 }, "reserved, for now");
+    assert.deepEqual(await counts(sku, shop), { on_hand: 1, held: 0, available: 1, committed: 2 }, "taken, for now");
     assert.deepEqual(await ordersOf(customer.id), [], "no order was written");
     await sleep((PLACEMENT_HOLD_SECONDS + 1) * 1000);
-    assert.deepEqual(await counts(sku, shop), { on_hand: 3, held: 0, available: 3, committed: 0 });
+    assert.equal((await runCron()).status, 200);
+    assert.deepEqual(await counts(sku, shop), { on_hand: 3, held: 0, available: 3, committed: 0 }, "voided: nothing stays committed");
     assert.deepEqual(await ordersOf(customer.id), []);
+    assert.equal((await runCron()).status, 200);
+    assert.deepEqual(await counts(sku, shop), { on_hand: 3, held: 0, available: 3, committed: 0 }, "voided once");
+
+    // The client's retry under the same key, once the dead claim is stale, places the order.
+    await sleep(27_000);
+    const retried = await placeOrder(body, { idempotencyKey });
+    assert.equal(retried.status, 201, outcomes([retried]));
+    assert.deepEqual(await counts(sku, shop), { on_hand: 1, held: 0, available: 1, committed: 2 });
+    assert.deepEqual((await ordersOf(customer.id)).map((o) => o.id), [retried.json.id]);
   });
 
   test("after writing the order: the order is whole, and reading it commits its stock once", async () => {

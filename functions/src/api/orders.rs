@@ -8,7 +8,6 @@ use crate::http::error::ApiResult;
 use crate::http::faults;
 use crate::http::{body_bytes, idempotency_key, invalid_query, json, new_id, parse_json, parse_value, path_id, query_count, Query};
 use crate::ports::EdgePorts;
-use chrono::Duration;
 use omniedge::access::Principal;
 use omniedge::sales::order::OrderAction;
 use omniedge::sales::placement::{Order, OrderDraft};
@@ -32,7 +31,6 @@ pub async fn place(req: &mut Request, env: &Env, caller: &Principal) -> ApiResul
         draft,
         caller: caller.clone(),
         claim: ClaimKey { scope: format!("{}:orders", caller.key_id()), key, fingerprint, owner: new_id("claim") },
-        placement_hold: Duration::seconds(config::placement_hold_seconds(env)),
         tariff: config::delivery_tariff(env)?,
     };
     let ports = EdgePorts::new(env, faults::requested(req, env))?;

@@ -7,7 +7,7 @@ use omniedge::catalog::Product;
 use omniedge::shared::ids::{Sku, StyleCode};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement, D1Result};
 
 /// Most products one listing returns.
 pub const LIST_LIMIT: usize = 500;
@@ -54,8 +54,17 @@ pub async fn list(db: &D1Database, style: Option<&StyleCode>) -> ApiResult<Vec<P
 
 /// The products for the given SKUs (those that exist), in one query.
 pub async fn many(db: &D1Database, skus: &[Sku]) -> ApiResult<Vec<Product>> {
-    let json = serde_json::to_string(&skus)?;
-    documents(db, "SELECT body FROM products WHERE sku IN (SELECT value FROM json_each(?1))", &[json.into()]).await
+    read_many(&db.batch(vec![many_statement(db, skus)?]).await?.remove(0))
+}
+
+/// The statement that reads the products for the given SKUs, to run in a batch; `read_many` reads its result.
+pub fn many_statement(db: &D1Database, skus: &[Sku]) -> ApiResult<D1PreparedStatement> {
+    Ok(db.prepare("SELECT body FROM products WHERE sku IN (SELECT value FROM json_each(?1))").bind(&[serde_json::to_string(&skus)?.into()])?)
+}
+
+/// The products read by `many_statement`.
+pub fn read_many(result: &D1Result) -> ApiResult<Vec<Product>> {
+    result.results::<super::DocumentRow>()?.iter().map(|r| Ok(serde_json::from_str(&r.body)?)).collect()
 }
 
 /// The products of a cart's lines (and of `adding`), those that exist, from the cache.

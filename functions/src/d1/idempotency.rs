@@ -7,7 +7,7 @@ use crate::http::error::ApiResult;
 use omniedge::workflows::ports::ClaimRefused;
 use serde::Deserialize;
 use std::time::Duration;
-use worker::{D1Database, D1PreparedStatement, Delay};
+use worker::{D1Database, D1PreparedStatement, D1Result, Delay};
 
 /// A claim older than this belongs to a call that died; a retry may take it over.
 const STALE_AFTER_SECONDS: i64 = 30;
@@ -33,17 +33,31 @@ struct Record {
 
 /// Claims `key` for `owner` (a token unique to this attempt).
 pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, owner: &str, now: &str) -> ApiResult<Result<Claim, ClaimRefused>> {
+    Ok(claim_with(db, scope, key, fingerprint, owner, now, &|| Ok(Vec::new())).await?.map(|(claim, _)| claim))
+}
+
+/// Claims `key` for `owner` as `claim` does, running `with`'s statements in the same batch
+/// as the claim's write (right after it: condition writes on `still_owned`); answers
+/// their results with an owned claim.
+pub async fn claim_with(
+    db: &D1Database,
+    scope: &str,
+    key: &str,
+    fingerprint: &str,
+    owner: &str,
+    now: &str,
+    with: &dyn Fn() -> ApiResult<Vec<D1PreparedStatement>>,
+) -> ApiResult<Result<(Claim, Vec<D1Result>), ClaimRefused>> {
     for _ in 0..WAIT_ROUNDS {
-        let inserted = db
+        let insert = db
             .prepare(
                 "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at, owner) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)
                  ON CONFLICT(scope, key) DO NOTHING RETURNING key",
             )
-            .bind(&[scope.into(), key.into(), fingerprint.into(), now.into(), owner.into()])?
-            .first::<serde_json::Value>(None)
-            .await?;
-        if inserted.is_some() {
-            return Ok(Ok(Claim::Owned));
+            .bind(&[scope.into(), key.into(), fingerprint.into(), now.into(), owner.into()])?;
+        let mut results = db.batch([vec![insert], with()?].concat()).await?;
+        if !results.is_empty() && !results[0].results::<serde_json::Value>()?.is_empty() {
+            return Ok(Ok((Claim::Owned, results.split_off(1))));
         }
         let record: Option<Record> = db
             .prepare("SELECT fingerprint, state, response, created_at FROM idempotency_records WHERE scope = ?1 AND key = ?2")
@@ -55,10 +69,12 @@ pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, o
             return Ok(Err(ClaimRefused::KeyReused));
         }
         if record.state == "done" {
-            return Ok(Ok(Claim::Replay { body: record.response.unwrap_or_default() }));
+            return Ok(Ok((Claim::Replay { body: record.response.unwrap_or_default() }, Vec::new())));
         }
-        if is_stale(&record.created_at, now) && take_over(db, scope, key, &record.created_at, owner, now).await? {
-            return Ok(Ok(Claim::Owned));
+        if is_stale(&record.created_at, now) {
+            if let Some(results) = take_over(db, scope, key, &record.created_at, owner, now, with).await? {
+                return Ok(Ok((Claim::Owned, results)));
+            }
         }
         Delay::from(WAIT_STEP).await;
     }
@@ -73,15 +89,23 @@ fn is_stale(claimed_at: &str, now: &str) -> bool {
     }
 }
 
-/// Takes over a stale claim, unless another retry just did: from now on only `owner`'s
-/// order can be written under this key.
-async fn take_over(db: &D1Database, scope: &str, key: &str, claimed_at: &str, owner: &str, now: &str) -> ApiResult<bool> {
-    let result = db
+/// Takes over a stale claim (with `with`'s statements in the same batch), unless another
+/// retry just did: from now on only `owner`'s order can be written under this key.
+async fn take_over(
+    db: &D1Database,
+    scope: &str,
+    key: &str,
+    claimed_at: &str,
+    owner: &str,
+    now: &str,
+    with: &dyn Fn() -> ApiResult<Vec<D1PreparedStatement>>,
+) -> ApiResult<Option<Vec<D1Result>>> {
+    let update = db
         .prepare("UPDATE idempotency_records SET created_at = ?4, owner = ?5 WHERE scope = ?1 AND key = ?2 AND state = 'pending' AND created_at = ?3")
-        .bind(&[scope.into(), key.into(), claimed_at.into(), now.into(), owner.into()])?
-        .run()
-        .await?;
-    Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+        .bind(&[scope.into(), key.into(), claimed_at.into(), now.into(), owner.into()])?;
+    let mut results = db.batch([vec![update], with()?].concat()).await?;
+    let taken = results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) == 1;
+    Ok(taken.then(|| results.split_off(1)))
 }
 
 /// The condition under which a claimed call's writes happen: `owner` still holds the

@@ -17,13 +17,15 @@ use omniedge::sales::order::OrderStatus;
 use omniedge::sales::placement::Order;
 use omniedge::shared::ids::{CustomerId, OrderId, Sku};
 use omniedge::workflows::effects::{Effect, OwedEffect};
-use omniedge::workflows::ports::{Claim, ClaimKey, ClaimRefused, OrderStore, OwedBefore, PortError, StoredOrder, Unavailable, WriteRefused};
+use omniedge::workflows::ports::{Claim, ClaimKey, ClaimRefused, Claimed, OrderStore, OwedBefore, Placing, PortError, StoredOrder, Unavailable, WriteRefused};
 use worker::{D1Database, D1Result};
 
 pub struct D1OrderStore {
     pub db: D1Database,
     /// A failure the tests asked this request to suffer (see `http::faults`).
     pub fault: Option<Fault>,
+    /// How long a placement may run before it is given up for dead (`unwritten`).
+    pub placement_hold: chrono::Duration,
 }
 
 pub(crate) fn unavailable(e: ApiError) -> Unavailable {
@@ -80,13 +82,37 @@ impl D1OrderStore {
 }
 
 impl OrderStore for D1OrderStore {
-    async fn claim(&self, key: &ClaimKey) -> Result<Claim, PortError<ClaimRefused>> {
+    async fn claim(&self, key: &ClaimKey, placing: &Placing) -> Result<Claimed, PortError<ClaimRefused>> {
+        let db = &self.db;
         let now = crate::http::now_rfc3339();
-        match idempotency::claim(&self.db, &key.scope, &key.key, &key.fingerprint, &key.owner, &now).await.or_unavailable()? {
-            Ok(idempotency::Claim::Owned) => Ok(Claim::Owned),
-            Ok(idempotency::Claim::Replay { body }) => Ok(Claim::Replay(Box::new(serde_json::from_str(&body).or_unavailable()?))),
+        // One round trip: the claim, the order it places with what it owes unless written, its products.
+        let with = || {
+            let mut statements = orders::placing(db, &placing.order, &placing.owed, &now, [&key.scope, &key.key, &key.owner])?;
+            statements.push(catalog::many_statement(db, &placing.skus)?);
+            Ok(statements)
+        };
+        match idempotency::claim_with(db, &key.scope, &key.key, &key.fingerprint, &key.owner, &now, &with).await.or_unavailable()? {
+            Ok((idempotency::Claim::Owned, results)) => {
+                let products = match results.last() {
+                    Some(read) => catalog::read_many(read).or_unavailable()?,
+                    None => return Err(Unavailable("the products were not read with the claim".into()).into()),
+                };
+                Ok(Claimed { claim: Claim::Owned, products })
+            }
+            Ok((idempotency::Claim::Replay { body }, _)) => {
+                Ok(Claimed { claim: Claim::Replay(Box::new(serde_json::from_str(&body).or_unavailable()?)), products: Vec::new() })
+            }
             Err(refused) => Err(PortError::Refused(refused)),
         }
+    }
+
+    async fn let_go(&self, key: &ClaimKey, order: &OrderId) -> Result<(), Unavailable> {
+        orders::let_go(&self.db, order, [&key.scope, &key.key, &key.owner]).await.or_unavailable()
+    }
+
+    async fn unwritten(&self, order: &OrderId) -> Result<Option<Vec<OwedEffect>>, Unavailable> {
+        let given_up_at = (chrono::Utc::now() - self.placement_hold).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        orders::unwritten(&self.db, order, &given_up_at).await.or_unavailable()
     }
 
     async fn abandon(&self, key: &ClaimKey) -> Result<(), Unavailable> {
@@ -121,6 +147,8 @@ impl OrderStore for D1OrderStore {
         // The order is written only while this placement owns its claim; everything else
         // in the batch is written only with the order.
         let mut batch = orders::insert(db, order, &revision, [&claim.scope, &claim.key, &claim.owner]).or_unavailable()?;
+        // What the order owed while being placed (its voids) is forgiven: the units are its own.
+        batch.push(orders::forgive(db, &order.id, &revision).or_unavailable()?);
         if let Some(code) = &order.coupon_code {
             batch.extend(coupons::redeem(db, code, order.id.as_str(), &now).or_unavailable()?);
         }

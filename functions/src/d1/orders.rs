@@ -133,6 +133,69 @@ pub fn forgive(db: &D1Database, order: &OrderId, revision: &str) -> ApiResult<D1
         .bind(&[order.as_str().into(), revision.into()])?)
 }
 
+/// The statements a placement's claim runs with, while `claim` (scope, key, owner) is
+/// still this placement's: the claim names `order`, and `owed` is recorded as what the
+/// order owes should it never be written.
+pub fn placing(db: &D1Database, order: &OrderId, owed: &[Effect], now: &str, claim: [&str; 3]) -> ApiResult<Vec<D1PreparedStatement>> {
+    let [scope, key, owner] = claim;
+    let mut statements = vec![db
+        .prepare("UPDATE idempotency_records SET order_id = ?1 WHERE scope = ?2 AND key = ?3 AND owner = ?4 AND state = 'pending'")
+        .bind(&[order.as_str().into(), scope.into(), key.into(), owner.into()])?];
+    for effect in owed {
+        statements.push(
+            db.prepare(format!(
+                "INSERT INTO owed_effects (order_id, effect, created_at) SELECT ?1, ?2, ?3 WHERE {}",
+                super::idempotency::still_owned(4, 5, 6)
+            ))
+            .bind(&[order.as_str().into(), serde_json::to_string(effect)?.into(), now.into(), scope.into(), key.into(), owner.into()])?,
+        );
+    }
+    Ok(statements)
+}
+
+/// Lets go of a refused placement's claim and of what its unwritten order owed.
+pub async fn let_go(db: &D1Database, order: &OrderId, claim: [&str; 3]) -> ApiResult<()> {
+    let [scope, key, owner] = claim;
+    db.batch(vec![
+        db.prepare("DELETE FROM idempotency_records WHERE scope = ?1 AND key = ?2 AND owner = ?3 AND state = 'pending'")
+            .bind(&[scope.into(), key.into(), owner.into()])?,
+        db.prepare("DELETE FROM owed_effects WHERE order_id = ?1 AND NOT EXISTS (SELECT 1 FROM orders WHERE id = ?1)").bind(&[order.as_str().into()])?,
+    ])
+    .await?;
+    Ok(())
+}
+
+/// The owner a revoked claim gets: no placement owns it any more.
+const REVOKED: &str = "revoked";
+
+/// What an order never written owes, once its placement can no longer write it: its
+/// claim names another order or none (taken over, let go), or was claimed at or before
+/// `given_up_at` (then it is revoked first, in the same batch). `None` otherwise.
+pub async fn unwritten(db: &D1Database, order: &OrderId, given_up_at: &str) -> ApiResult<Option<Vec<OwedEffect>>> {
+    #[derive(Deserialize)]
+    struct Claim {
+        state: String,
+        owner: String,
+    }
+    let id: JsValue = order.as_str().into();
+    let results = db
+        .batch(vec![
+            db.prepare("UPDATE idempotency_records SET owner = ?3 WHERE order_id = ?1 AND state = 'pending' AND created_at <= ?2")
+                .bind(&[id.clone(), given_up_at.into(), REVOKED.into()])?,
+            db.prepare("SELECT state, owner FROM idempotency_records WHERE order_id = ?1").bind(std::slice::from_ref(&id))?,
+            db.prepare("SELECT id FROM orders WHERE id = ?1").bind(std::slice::from_ref(&id))?,
+            db.prepare("SELECT seq, effect FROM owed_effects WHERE order_id = ?1 ORDER BY seq").bind(&[id])?,
+        ])
+        .await?;
+    let [_, claims, written, owed] = results.as_slice() else { return Ok(None) };
+    let placing = claims.results::<Claim>()?.into_iter().any(|c| c.state != "pending" || c.owner != REVOKED);
+    if placing || !written.results::<serde_json::Value>()?.is_empty() {
+        return Ok(None);
+    }
+    let owed = owed.results::<OwedRow>()?.into_iter().map(|r| Ok(OwedEffect { seq: r.seq, effect: serde_json::from_str(&r.effect)? }));
+    Ok(Some(owed.collect::<ApiResult<_>>()?))
+}
+
 /// Crosses off applied effects.
 pub async fn settled(db: &D1Database, order: &OrderId, seqs: &[i64]) -> ApiResult<()> {
     db.prepare("DELETE FROM owed_effects WHERE order_id = ?1 AND seq IN (SELECT value FROM json_each(?2))")

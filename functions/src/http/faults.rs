@@ -14,7 +14,7 @@ use worker::{Env, Request};
 pub enum Fault {
     /// At once, before any work.
     Panic,
-    /// A placement, after its units are held in every SKU.
+    /// A placement, after its units are taken (held and committed) in every SKU.
     AfterReserve,
     /// A placement, after the order and what it owes are written.
     AfterOrderWrite,

@@ -43,6 +43,11 @@ pub enum StockCommand {
     HoldForOrder { order: OrderRef, reference: HoldRef, allocations: Vec<Allocation>, expires_at: DateTime<Utc> },
     Release { reference: HoldRef },
     Commit { order: OrderRef, hold: HoldRef, allocations: Vec<Allocation> },
+    /// Holds and commits an order being placed in one step (`StockLedger::take`): answers
+    /// its `Commitment`, or a shortage with nothing recorded.
+    Take { order: OrderRef, hold: HoldRef, allocations: Vec<Allocation> },
+    /// Undoes a take whose order will not be written (`StockLedger::withdraw`).
+    Withdraw { order: OrderRef, keep: Option<(HoldRef, DateTime<Utc>)> },
     HandOver { order: OrderRef },
     Restock { order: OrderRef },
     /// A received return line's units on hand at a location, once per receipt.
@@ -172,6 +177,12 @@ impl DurableObject for StockObject {
             StockCommand::Release { reference } => reply(ledger.release(&reference).map(Ok::<_, StockRefusal>)),
             StockCommand::Commit { order, hold, allocations } => {
                 reply(ledger.commit(&order, &hold, &allocations, now).map(|c| c.answer().map_err(StockRefusal::from)))
+            }
+            StockCommand::Take { order, hold, allocations } => {
+                reply(ledger.take(&order, &hold, &allocations, now).map(|taken| taken.map_err(|short| StockRefusal::Stock(StockError::Shortage { short }))))
+            }
+            StockCommand::Withdraw { order, keep } => {
+                reply(ledger.withdraw(&order, keep.as_ref().map(|(hold, until)| (hold, *until)), now).map(Ok::<_, StockRefusal>))
             }
             StockCommand::HandOver { order } => reply(refusable(ledger.hand_over(&order))),
             StockCommand::Restock { order } => reply(refusable(ledger.restock(&order))),

@@ -10,7 +10,7 @@ use omniedge::inventory::scarcity::ScarceHolds;
 use crate::objects::stock_views;
 use omniedge::inventory::availability::MaxStaleness;
 use chrono::{DateTime, Utc};
-use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, StockError};
+use omniedge::inventory::ledger::{Allocation, Commitment, HoldRef, LocationLevel, OrderRef, StockError};
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
 use omniedge::workflows::ports::{PortError, StockPort, Unavailable};
@@ -118,11 +118,7 @@ impl StockPort for StockObjects<'_> {
     }
 
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
-        self.send::<()>(sku, StockCommand::Hold { reference: hold.clone(), allocations: allocations.to_vec(), expires_at }).await?;
-        if self.fault == Some(Fault::AfterReserve) {
-            panic!("injected fault: placement died after reserving stock");
-        }
-        Ok(())
+        self.send(sku, StockCommand::Hold { reference: hold.clone(), allocations: allocations.to_vec(), expires_at }).await
     }
 
     async fn hold_for_order(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
@@ -136,6 +132,19 @@ impl StockPort for StockObjects<'_> {
 
     async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>> {
         self.send(sku, StockCommand::Commit { order: order.clone(), hold: hold.clone(), allocations: allocations.to_vec() }).await
+    }
+
+    async fn take(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<Commitment, PortError<StockError>> {
+        let taken = self.send(sku, StockCommand::Take { order: order.clone(), hold: hold.clone(), allocations: allocations.to_vec() }).await?;
+        if self.fault == Some(Fault::AfterReserve) {
+            panic!("injected fault: placement died after taking stock");
+        }
+        Ok(taken)
+    }
+
+    async fn withdraw(&self, sku: &Sku, order: &OrderRef, keep: Option<(&HoldRef, DateTime<Utc>)>) -> Result<(), Unavailable> {
+        let keep = keep.map(|(hold, until)| (hold.clone(), until));
+        answered(self.send::<()>(sku, StockCommand::Withdraw { order: order.clone(), keep }).await)
     }
 
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {

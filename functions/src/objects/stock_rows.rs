@@ -226,4 +226,9 @@ impl LedgerRows for SqlRows<'_> {
         )?;
         Ok(())
     }
+
+    fn delete_commitment(&mut self, order: &OrderRef) -> Result<()> {
+        self.sql.exec("DELETE FROM commitments WHERE order_ref = ?", Some(vec![order.0.as_str().into()]))?;
+        Ok(())
+    }
 }
