@@ -22,6 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 use exchange::{Goodwill, Replacement};
 use policy::ReturnPolicy;
 use refund::{delivery_paid, from_minor, unit_prices_paid};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// Why the shopper returns a line: `{"code":"wrong_size"}`, or `{"code":"other","note":..}`
@@ -129,7 +130,10 @@ pub struct ReturnLine {
     pub sku: Sku,
     pub quantity: PositiveQuantity,
     pub reason: ReturnReason,
-    /// What the units refund: nothing when they are exchanged (the replacement is what they paid for).
+    /// What the shopper paid for these units: their shares of the order after its discount.
+    pub paid: Money,
+    /// What the units refund: what was paid for them; when exchanged, only a cheaper
+    /// replacement's price difference (at most what was paid).
     pub refund: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement_sku: Option<Sku>,
@@ -141,6 +145,15 @@ pub struct Refund {
     pub lines: Money,
     pub delivery: Money,
     pub total: Money,
+}
+
+impl Refund {
+    /// The lines' refunds and the delivery charge `delivery`, and their total.
+    pub fn of(lines: &[ReturnLine], delivery: Money) -> Refund {
+        let currency = delivery.currency;
+        let lines: Decimal = lines.iter().map(|l| l.refund.amount).sum();
+        Refund { lines: Money { amount: lines, currency }, total: Money { amount: lines + delivery.amount, currency }, delivery }
+    }
 }
 
 /// The state a received unit is in.
@@ -371,12 +384,13 @@ impl Return {
             }
             // The units take the next shares of what was paid, refunded unless exchanged.
             let units = &paid[index][returned as usize..(returned + asked.quantity.get()) as usize];
-            let refunded = if asked.replacement_sku.is_some() { 0 } else { units.iter().sum() };
-            let refund = Money { amount: from_minor(refunded, currency), currency };
+            let paid = Money { amount: from_minor(units.iter().sum(), currency), currency };
+            let refund = if asked.replacement_sku.is_some() { Money { amount: Decimal::ZERO, currency } } else { paid.clone() };
             lines.push(ReturnLine {
                 sku: asked.sku.clone(),
                 quantity: asked.quantity,
                 reason: asked.reason.clone(),
+                paid,
                 refund,
                 replacement_sku: asked.replacement_sku.clone(),
             });
@@ -385,13 +399,7 @@ impl Return {
         let defective = lines.iter().any(|l| l.reason == ReturnReason::Defective);
         let delivery_refunded = live.iter().any(|r| !r.refund.delivery.amount.is_zero());
         let delivery = if (all_returned || defective) && !delivery_refunded { delivery_paid(order) } else { 0 };
-        let line_sum: rust_decimal::Decimal = lines.iter().map(|l| l.refund.amount).sum();
-        let delivery = from_minor(delivery, currency);
-        let refund = Refund {
-            lines: Money { amount: line_sum, currency },
-            delivery: Money { amount: delivery, currency },
-            total: Money { amount: line_sum + delivery, currency },
-        };
+        let refund = Refund::of(&lines, Money { amount: from_minor(delivery, currency), currency });
         Ok(Return {
             id,
             order_id: order.id.clone(),

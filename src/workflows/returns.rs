@@ -136,10 +136,8 @@ pub async fn open<P: Ports>(
             known_location(ports, &ret.location_id).await?;
             // The catalog is read only for what an exchange or a gift needs.
             let mut skus: Vec<Sku> = ret.lines.iter().filter_map(|l| l.replacement_sku.clone().map(|r| [l.sku.clone(), r])).flatten().collect();
-            if let GoodwillOffer::Gift { sku } = &settings.goodwill.offer {
-                if ret.lines.iter().any(|l| settings.goodwill.reasons.contains(&l.reason.code())) {
-                    skus.push(sku.clone());
-                }
+            if let Some(GoodwillOffer::Gift { sku }) = settings.goodwill.offer_for(&ret) {
+                skus.push(sku.clone());
             }
             let products = if skus.is_empty() { Vec::new() } else { ports.orders().products(&skus).await? };
             arrange(&mut ret, order, &products, &settings.goodwill, now, settings.replacement_hold)?;

@@ -331,8 +331,8 @@ impl From<ExchangeError> for Problem {
         match e {
             ExchangeError::UnknownProduct { sku } => Problem::unprocessable("unknown_sku", detail).with("sku", sku),
             ExchangeError::OtherStyle { replacement, .. } => Problem::unprocessable("replacement_other_style", detail).with("sku", replacement),
-            ExchangeError::PriceDiffers { replacement, paid, price, .. } => {
-                Problem::unprocessable("replacement_price_differs", detail).with("sku", replacement).with("paid", paid).with("price", price)
+            ExchangeError::OtherCurrency { replacement, paid, price, .. } => {
+                Problem::unprocessable("replacement_other_currency", detail).with("sku", replacement).with("paid", paid).with("price", price)
             }
         }
     }
