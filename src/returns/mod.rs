@@ -7,6 +7,7 @@
 //! (`exchange`). Lifecycle: requested → received → refunded, or rejected / cancelled
 //! while requested; every step names who and when.
 
+pub mod damaged;
 pub mod exchange;
 pub mod policy;
 pub mod refund;

@@ -1,7 +1,8 @@
 //! Returns in D1: `returns` (the Return document and the columns it is listed by),
 //! `return_lines` (conditions where received: the damaged-units list), `return_steps`
 //! (who moved it on, when), `goodwill_issued` (once per return), `store_credit_entries`
-//! (a customer's balance), and the workflows' return store over them. A step is one
+//! (a customer's balance), `damaged_write_offs` (damaged units written off, never below
+//! zero), and the workflows' return store over them. A step is one
 //! batch that first moves the return's order to a new revision (only while it is still
 //! at the revision the step read, and only while the step owns its Idempotency-Key);
 //! every other statement of the batch runs only if that happened.
@@ -10,8 +11,9 @@ use super::order_store::D1OrderStore;
 use super::{document, documents, idempotency, orders};
 use crate::http::error::ApiResult;
 use crate::http::new_id;
+use omniedge::returns::damaged::{DamagedCount, WriteOff};
 use omniedge::returns::{Condition, Return, ReturnState, ReturnStatus};
-use omniedge::shared::ids::{CustomerId, LocationId, OrderId, ReturnId};
+use omniedge::shared::ids::{CustomerId, LocationId, OrderId, ReturnId, Sku};
 use omniedge::shared::money::{Currency, Money};
 use omniedge::workflows::ports::{
     ClaimKey, ClaimRefused, PortError, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StoredOrder, Unavailable,
@@ -273,16 +275,96 @@ pub struct DamagedLine {
     pub received_at: String,
 }
 
-pub async fn damaged_at(db: &D1Database, location: &LocationId) -> ApiResult<Vec<DamagedLine>> {
-    Ok(db
-        .prepare(
-            "SELECT return_id, sku, quantity, received_at FROM return_lines WHERE received_location_id = ?1 AND condition = 'damaged'
-             ORDER BY received_at DESC, return_id LIMIT 500",
-        )
-        .bind(&[location.as_str().into()])?
-        .all()
-        .await?
-        .results()?)
+/// A location's damaged units: what arrived damaged, the counts per SKU (received, written
+/// off, remaining) and the write-offs, newest first; read at one instant.
+#[derive(Debug, Serialize)]
+pub struct Damaged {
+    pub items: Vec<DamagedLine>,
+    pub counts: Vec<DamagedCount>,
+    pub write_offs: Vec<WriteOff>,
+}
+
+/// Per SKU at a location (?1; only SKU ?2 unless NULL): units received damaged, and written off.
+const DAMAGED_COUNTS: &str = "SELECT sku, SUM(received) AS received, SUM(written_off) AS written_off FROM (
+       SELECT sku, quantity AS received, 0 AS written_off FROM return_lines WHERE received_location_id = ?1 AND condition = 'damaged'
+       UNION ALL SELECT sku, 0, quantity FROM damaged_write_offs WHERE location_id = ?1
+     ) WHERE ?2 IS NULL OR sku = ?2 GROUP BY sku ORDER BY sku";
+
+#[derive(Deserialize)]
+struct CountRow {
+    sku: String,
+    received: u32,
+    written_off: u32,
+}
+
+fn counts(rows: Vec<CountRow>) -> Vec<DamagedCount> {
+    rows.into_iter().filter_map(|r| Some(DamagedCount::new(Sku::parse(&r.sku).ok()?, r.received, r.written_off))).collect()
+}
+
+pub async fn damaged_at(db: &D1Database, location: &LocationId) -> ApiResult<Damaged> {
+    let at = JsValue::from(location.as_str());
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "SELECT return_id, sku, quantity, received_at FROM return_lines WHERE received_location_id = ?1 AND condition = 'damaged'
+                 ORDER BY received_at DESC, return_id LIMIT 500",
+            )
+            .bind(std::slice::from_ref(&at))?,
+            db.prepare(DAMAGED_COUNTS).bind(&[at.clone(), JsValue::NULL])?,
+            db.prepare("SELECT body FROM damaged_write_offs WHERE location_id = ?1 ORDER BY at DESC, id LIMIT 500").bind(&[at])?,
+        ])
+        .await?;
+    let [items, count_rows, write_offs] = [0, 1, 2].map(|i| results.get(i));
+    let write_offs: Vec<super::DocumentRow> = write_offs.map(|r| r.results()).transpose()?.unwrap_or_default();
+    Ok(Damaged {
+        items: items.map(|r| r.results()).transpose()?.unwrap_or_default(),
+        counts: counts(count_rows.map(|r| r.results()).transpose()?.unwrap_or_default()),
+        write_offs: write_offs.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<_, _>>()?,
+    })
+}
+
+/// Damaged units of `sku` still at `location`.
+pub async fn damaged_remaining(db: &D1Database, location: &LocationId, sku: &Sku) -> ApiResult<u32> {
+    let rows: Vec<CountRow> = db.prepare(DAMAGED_COUNTS).bind(&[location.as_str().into(), sku.as_str().into()])?.all().await?.results()?;
+    Ok(counts(rows).first().map_or(0, |c| c.remaining))
+}
+
+/// Writes `w` off under the claimed key, in one batch: only while the location still
+/// holds that many damaged units of the SKU and the claim is still owned, with the answer
+/// recorded for retries. False when it no longer holds them (nothing was written).
+pub async fn write_off(db: &D1Database, claim: &ClaimKey, w: &WriteOff) -> ApiResult<bool> {
+    let body = serde_json::to_string(w)?;
+    let (scope, key, owner) = (claim.scope.as_str(), claim.key.as_str(), claim.owner.as_str());
+    let results = db
+        .batch(vec![
+            db.prepare(format!(
+                "INSERT INTO damaged_write_offs (id, location_id, sku, quantity, reason, by_key, at, body)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE {}
+                 AND (SELECT COALESCE(SUM(quantity), 0) FROM return_lines WHERE received_location_id = ?2 AND sku = ?3 AND condition = 'damaged')
+                   - (SELECT COALESCE(SUM(quantity), 0) FROM damaged_write_offs WHERE location_id = ?2 AND sku = ?3) >= ?4",
+                idempotency::still_owned(9, 10, 11)
+            ))
+            .bind(&[
+                w.id.as_str().into(),
+                w.location_id.as_str().into(),
+                w.sku.as_str().into(),
+                w.quantity.get().into(),
+                w.reason.as_str().into(),
+                w.by.as_str().into(),
+                stamp(&w.at).into(),
+                body.as_str().into(),
+                scope.into(),
+                key.into(),
+                owner.into(),
+            ])?,
+            db.prepare(
+                "UPDATE idempotency_records SET state = 'done', status = 201, response = ?4 WHERE scope = ?1 AND key = ?2 AND owner = ?3
+                 AND state = 'pending' AND EXISTS (SELECT 1 FROM damaged_write_offs WHERE id = ?5)",
+            )
+            .bind(&[scope.into(), key.into(), owner.into(), body.as_str().into(), w.id.as_str().into()])?,
+        ])
+        .await?;
+    Ok(results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) == 1)
 }
 
 /// A customer's store credit balance per currency.

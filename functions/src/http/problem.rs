@@ -23,6 +23,7 @@ use omniedge::sales::placement::InvalidOrder;
 use omniedge::workflows::lifecycle::MoveError;
 use omniedge::workflows::placement::PlacementError;
 use omniedge::workflows::ports::ClaimRefused;
+use omniedge::returns::damaged::WriteOffError;
 use omniedge::returns::exchange::ExchangeError;
 use omniedge::returns::ReturnError;
 use omniedge::workflows::returns::ReturnFlowError;
@@ -321,6 +322,17 @@ impl From<ReturnError> for Problem {
             }
             ReturnError::ReceiptMismatch { sku } => Problem::unprocessable("receipt_mismatch", detail).with("sku", sku),
             ReturnError::NoCustomerForCredit => Problem::unprocessable("no_customer_for_store_credit", detail),
+        }
+    }
+}
+
+impl From<WriteOffError> for Problem {
+    fn from(e: WriteOffError) -> Self {
+        let detail = e.to_string();
+        match e {
+            WriteOffError::ExceedsDamaged { sku, requested, remaining } => {
+                Problem::unprocessable("write_off_exceeds_damaged", detail).with("sku", sku).with("requested", requested).with("remaining", remaining)
+            }
         }
     }
 }
