@@ -166,7 +166,7 @@ pub fn arrange(ret: &mut Return, order: &Order, products: &[Product], policy: &G
         None => lines.push(ReplacementLine { sku: sku.clone(), name: name.to_owned(), quantity, unit_price }),
     };
     let currency = order.totals.grand_total.currency;
-    let mut balance_due = Decimal::ZERO;
+    let mut balance_due = super::refund::from_minor(0, currency);
     for line in &mut ret.lines {
         let Some(replacement) = &line.replacement_sku else { continue };
         let sold_at = order.lines.iter().find(|l| l.sku == line.sku).map(|l| l.unit_price.clone()).ok_or_else(|| ExchangeError::UnknownProduct { sku: line.sku.clone() })?;

@@ -315,6 +315,38 @@ pub struct Return {
     pub history: Vec<ReturnStep>,
 }
 
+/// A return as its order shows it: where it stands, which units, what it refunds, and
+/// the linked order its replacement units were (or will be) handed over under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnSummary {
+    pub id: ReturnId,
+    pub status: ReturnStatus,
+    pub location_id: LocationId,
+    pub lines: Vec<ReturnedUnits>,
+    pub refund: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement_order_id: Option<OrderId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnedUnits {
+    pub sku: Sku,
+    pub quantity: PositiveQuantity,
+}
+
+impl From<&Return> for ReturnSummary {
+    fn from(ret: &Return) -> Self {
+        ReturnSummary {
+            id: ret.id.clone(),
+            status: ret.state.status(),
+            location_id: ret.location_id.clone(),
+            lines: ret.lines.iter().map(|l| ReturnedUnits { sku: l.sku.clone(), quantity: l.quantity }).collect(),
+            refund: ret.refund.total.clone(),
+            replacement_order_id: ret.replacement.as_ref().map(|r| r.order_id.clone()),
+        }
+    }
+}
+
 /// Why a return cannot be opened or moved on; nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReturnError {
@@ -386,7 +418,7 @@ impl Return {
             // The units take the next shares of what was paid, refunded unless exchanged.
             let units = &paid[index][returned as usize..(returned + asked.quantity.get()) as usize];
             let paid = Money { amount: from_minor(units.iter().sum(), currency), currency };
-            let refund = if asked.replacement_sku.is_some() { Money { amount: Decimal::ZERO, currency } } else { paid.clone() };
+            let refund = if asked.replacement_sku.is_some() { Money { amount: from_minor(0, currency), currency } } else { paid.clone() };
             lines.push(ReturnLine {
                 sku: asked.sku.clone(),
                 quantity: asked.quantity,
