@@ -34,14 +34,7 @@ struct Record {
 /// Claims `key` for `owner` (a token unique to this attempt).
 pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, owner: &str, now: &str) -> ApiResult<Result<Claim, ClaimRefused>> {
     for _ in 0..WAIT_ROUNDS {
-        let inserted = db
-            .prepare(
-                "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at, owner) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)
-                 ON CONFLICT(scope, key) DO NOTHING RETURNING key",
-            )
-            .bind(&[scope.into(), key.into(), fingerprint.into(), now.into(), owner.into()])?
-            .first::<serde_json::Value>(None)
-            .await?;
+        let inserted = first_claim(db, scope, key, fingerprint, owner, now)?.first::<serde_json::Value>(None).await?;
         if inserted.is_some() {
             return Ok(Ok(Claim::Owned));
         }
@@ -63,6 +56,17 @@ pub async fn claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, o
         Delay::from(WAIT_STEP).await;
     }
     Ok(Err(ClaimRefused::InUse))
+}
+
+/// The statement that claims a key no call holds yet (it answers a row when it did): the
+/// first step of `claim`, for callers that send it in one batch with their reads.
+pub fn first_claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, owner: &str, now: &str) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at, owner) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)
+             ON CONFLICT(scope, key) DO NOTHING RETURNING key",
+        )
+        .bind(&[scope.into(), key.into(), fingerprint.into(), now.into(), owner.into()])?)
 }
 
 fn is_stale(claimed_at: &str, now: &str) -> bool {

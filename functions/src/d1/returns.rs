@@ -16,7 +16,7 @@ use omniedge::returns::{Condition, Return, ReturnState, ReturnStatus};
 use omniedge::shared::ids::{CustomerId, LocationId, OrderId, ReturnId, Sku};
 use omniedge::shared::money::{Currency, Money};
 use omniedge::workflows::ports::{
-    ClaimKey, ClaimRefused, PortError, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StoredOrder, Unavailable,
+    ClaimKey, ClaimRefused, PortError, ReadOf, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StoredOrder, Unavailable,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -122,18 +122,42 @@ impl ReturnStore for D1OrderStore {
     async fn write(&self, write: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>> {
         self.write_step(write).await.map_err(unavailable)?
     }
+
+    /// The claim and the read in one batch; only a key already claimed takes `claim_step`'s
+    /// longer way (replay, wait, take over), with the batch's read (a read gone stale
+    /// meanwhile only makes the step's write miss its revision and read again).
+    async fn claim_and_read(&self, key: &ClaimKey, of: ReadOf<'_>) -> Result<(ReturnClaim, Option<(StoredOrder, Vec<Return>)>), PortError<ClaimRefused>> {
+        let (inserted, read) = self.claim_with_read(key, of).await.map_err(unavailable)?;
+        let claim = if inserted { ReturnClaim::Owned } else { self.claim_step(key).await? };
+        Ok((claim, read))
+    }
 }
 
 impl D1OrderStore {
     async fn read_order_with_returns(&self, order: &OrderId) -> ApiResult<Option<(StoredOrder, Vec<Return>)>> {
-        let db = &self.db;
-        let mut batch = orders::reads(db, order)?;
-        batch.push(db.prepare(OF_ORDER).bind(&[order.as_str().into()])?);
-        let results = db.batch(batch).await?;
-        let Some(stored) = orders::stored(&results)? else { return Ok(None) };
-        let rows: Vec<super::DocumentRow> = results.get(2).map(|r| r.results()).transpose()?.unwrap_or_default();
-        let returns = rows.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<_, _>>()?;
-        Ok(Some((stored, returns)))
+        let results = self.db.batch(self.order_reads(ReadOf::Order(order))?).await?;
+        with_returns(&results)
+    }
+
+    /// Claims `key` if no call holds it (true then) and reads what `of` names, in one batch.
+    async fn claim_with_read(&self, key: &ClaimKey, of: ReadOf<'_>) -> ApiResult<(bool, Option<(StoredOrder, Vec<Return>)>)> {
+        let now = crate::http::now_rfc3339();
+        let mut batch = vec![idempotency::first_claim(&self.db, &key.scope, &key.key, &key.fingerprint, &key.owner, &now)?];
+        batch.extend(self.order_reads(of)?);
+        let results = self.db.batch(batch).await?;
+        let inserted = !results[0].results::<serde_json::Value>()?.is_empty();
+        Ok((inserted, with_returns(&results[1..])?))
+    }
+
+    /// The order `of` names, what it owes and every return of it.
+    fn order_reads(&self, of: ReadOf<'_>) -> ApiResult<Vec<D1PreparedStatement>> {
+        let (order, bind) = match of {
+            ReadOf::Order(id) => ("?1", id.as_str()),
+            ReadOf::Return(id) => ("(SELECT order_id FROM returns WHERE id = ?1)", id.as_str()),
+        };
+        let mut reads = orders::reads_of(&self.db, order, bind)?;
+        reads.push(self.db.prepare(format!("SELECT body FROM returns WHERE order_id = {order} ORDER BY created_at, id")).bind(&[bind.into()])?);
+        Ok(reads)
     }
 
     async fn write_step(&self, w: ReturnWrite<'_>) -> ApiResult<Result<ReturnWritten, PortError<ReturnWriteRefused>>> {
@@ -227,11 +251,17 @@ pub async fn get(db: &D1Database, id: &ReturnId) -> ApiResult<Option<Return>> {
     document(db, "SELECT body FROM returns WHERE id = ?1", &[id.as_str().into()]).await
 }
 
-const OF_ORDER: &str = "SELECT body FROM returns WHERE order_id = ?1 ORDER BY created_at, id";
-
 /// An order's returns, oldest first.
 pub async fn of_order(db: &D1Database, order: &OrderId) -> ApiResult<Vec<Return>> {
-    documents(db, OF_ORDER, &[order.as_str().into()]).await
+    documents(db, "SELECT body FROM returns WHERE order_id = ?1 ORDER BY created_at, id", &[order.as_str().into()]).await
+}
+
+/// The order and its returns read by a batch of `order_reads`.
+fn with_returns(results: &[worker::D1Result]) -> ApiResult<Option<(StoredOrder, Vec<Return>)>> {
+    let Some(stored) = orders::stored(results)? else { return Ok(None) };
+    let rows: Vec<super::DocumentRow> = results.get(2).map(|r| r.results()).transpose()?.unwrap_or_default();
+    let returns = rows.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<_, _>>()?;
+    Ok(Some((stored, returns)))
 }
 
 /// Returns heading to a location and not yet received, oldest first.
