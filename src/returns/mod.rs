@@ -2,10 +2,11 @@
 //! channel to any location. Opening one checks eligibility (units handed over and not
 //! yet returned, the window of `policy`) and fixes its refund (`refund`); receiving it
 //! records each line's condition: resellable units go back on hand where received,
-//! damaged ones are only counted. A line may be exchanged for another SKU of the same
-//! style at the same price, and a return for a goodwill reason earns a goodwill gift
-//! (`exchange`). Lifecycle: requested → received → refunded, or rejected / cancelled
-//! while requested; every step names who and when.
+//! damaged ones are only counted, until written off (`damaged`). A line may be exchanged
+//! for another SKU of the same style, the price difference paid at the till or refunded,
+//! and a return for a goodwill reason earns a goodwill gesture (`exchange`). Lifecycle:
+//! requested → received → refunded, or rejected / cancelled while requested; every step
+//! names who and when. An order shows its returns as `ReturnSummary`.
 
 pub mod damaged;
 pub mod exchange;

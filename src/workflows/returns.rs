@@ -1,10 +1,12 @@
 //! Returns across D1 and the stock objects. Opening one checks eligibility, fixes the
 //! refund and holds the replacement units at the receiving location; receiving it puts
 //! resellable units on hand where received, hands the replacement over under a linked
-//! in-store order and issues the goodwill coupon; rejecting or cancelling it lets the
+//! in-store order (with any balance due for a dearer replacement) and issues the
+//! goodwill coupon; rejecting or cancelling it lets the
 //! held units go; refunding records where the money went (store credit is a balance).
 //!
-//! Every step claims its Idempotency-Key, settles what the return's order still owes,
+//! Every step claims its Idempotency-Key (in one round trip with reading the order and
+//! its returns), settles what the return's order still owes,
 //! and writes against the order's revision, so two steps on one order (two returns of
 //! the same units, with the same key or not; two receipts) never both land: the loser
 //! reads again and is answered by the domain. What a step owes the objects is written
