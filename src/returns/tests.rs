@@ -264,3 +264,46 @@ fn goodwill_coupons_are_issued_under_a_code_derived_from_the_return() {
     assert!(GoodwillPolicy::parse("lost", "coupon:10:90").is_err());
     assert!(GoodwillPolicy::parse("none", "coupon:0:90").is_err());
 }
+
+#[test]
+fn over_any_mix_of_exchanges_at_any_price_the_refunds_never_exceed_what_was_paid() {
+    use crate::pricing::PricedLine;
+    use exchange::{arrange, GoodwillPolicy};
+    let order = order("delivered");
+    let mut seed: u64 = 0x5eed;
+    let mut next = |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for _ in 0..300 {
+        let mut returns: Vec<Return> = Vec::new();
+        let mut charged = Decimal::ZERO;
+        loop {
+            let live: Vec<&Return> = returns.iter().collect();
+            let open_lines: Vec<(&PricedLine, u32)> =
+                order.lines.iter().map(|l| (l, l.quantity.get() - units_returned(&live, &l.sku))).filter(|(_, left)| *left > 0).collect();
+            if open_lines.is_empty() {
+                break;
+            }
+            let (line, left) = open_lines[next(open_lines.len() as u64) as usize];
+            let quantity = 1 + next(u64::from(left)) as u32;
+            let style = format!("STYLE-{}", line.sku);
+            let price = format!("{}.{:02}", next(200), next(100));
+            let replacement = format!("{}-X", line.sku);
+            let products = [product(line.sku.as_str(), &style, &line.unit_price.amount.to_string()), product(&replacement, &style, &price)];
+            let reason = if next(4) == 0 { ReturnReason::Defective } else { ReturnReason::WrongSize };
+            let mut request = ask(&[(line.sku.as_str(), quantity, reason)]);
+            if next(2) == 0 {
+                request.lines[0].replacement_sku = Some(Sku::parse(&replacement).unwrap());
+            }
+            let mut r = open(&order, &returns, request, day(5)).unwrap();
+            arrange(&mut r, &order, &products, &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
+            assert!(r.lines.iter().all(|l| l.refund.amount >= Decimal::ZERO && l.refund.amount <= l.paid.amount), "{:?}", r.lines);
+            charged += r.replacement.as_ref().map_or(Decimal::ZERO, |x| x.balance_due.amount);
+            returns.push(r);
+        }
+        let refunded: Decimal = returns.iter().map(|r| r.refund.total.amount).sum();
+        assert!(refunded <= order.totals.grand_total.amount, "{refunded} refunded of {} paid", order.totals.grand_total.amount);
+        assert!(charged >= Decimal::ZERO);
+    }
+}
