@@ -47,10 +47,12 @@ pub fn insert(db: &D1Database, order: &Order, revision: &str, claim: [&str; 3]) 
             claim[1].into(),
             claim[2].into(),
         ])?];
+    // Only the batch that inserted the order (at its revision) lists its locations: a
+    // losing writer of the same order id (two racing receipts of one return) adds nothing.
     for location in order.locations() {
         statements.push(
-            db.prepare("INSERT INTO order_locations (order_id, location_id) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?1)")
-                .bind(&[order.id.as_str().into(), location.as_str().into()])?,
+            db.prepare("INSERT INTO order_locations (order_id, location_id) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?1 AND revision = ?3)")
+                .bind(&[order.id.as_str().into(), location.as_str().into(), revision.into()])?,
         );
     }
     Ok(statements)
