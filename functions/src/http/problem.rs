@@ -646,7 +646,7 @@ mod tests {
         }
         let p: Problem = ReturnFlowError::from(ReturnError::OverReturn { sku: sku.clone(), requested: 2, returnable: 1 }).into();
         assert_eq!((&p.extensions["requested"], &p.extensions["returnable"]), (&json!(2), &json!(1)));
-        let eur = |amount: &str| omniedge::shared::money::Money { amount: amount.parse().unwrap(), currency: omniedge::shared::money::Currency::parse("EUR").unwrap() };
+        let eur = |amount: &str| Money { amount: amount.parse().unwrap(), currency: Currency::parse("EUR").unwrap() };
         let p: Problem = ExchangeError::OtherCurrency { sku: sku.clone(), replacement: sku.clone(), paid: eur("1.00"), price: eur("1.00") }.into();
         assert_eq!((p.status, p.code.as_str()), (422, "replacement_other_currency"));
         let p: Problem = WriteOffError::ExceedsDamaged { sku, requested: 3, remaining: 2 }.into();
