@@ -55,9 +55,12 @@ REMINDER_VARS=(--var "REMINDER_SEQUENCE:push@3s,email@3s" --var REMINDER_INSECUR
   --var "REMINDER_PUBLIC_URL:http://127.0.0.1:$PORT" --var "REMINDER_CART_URL:http://127.0.0.1:$STOREFRONT_PORT/cart/{cart_id}"
   --var "REMINDER_LINK_KEY:test-1:$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" --var "VAPID_PRIVATE_KEY:$VAPID_PRIVATE_KEY"
   --var "EMAIL_API_URL:http://127.0.0.1:$EMAIL_API_PORT/emails" --var "EMAIL_API_TOKEN:$EMAIL_API_TOKEN")
+# Returns: goodwill for a goods-not-as-described return is a gift handed over in store
+# (the returns suite creates the SKU); defective ones keep the default coupon.
+RETURN_VARS=(--var "GOODWILL_REASONS:defective,not_as_described" --var "GOODWILL_OFFER:coupon:10:90,not_as_described=gift:GW-GIFT-SOCKS")
 trap 'stop_server; rm -rf "$STATE"' EXIT
 start_server "$PORT" "$STATE/state" "$ADMIN_KEY" "$LOG" --var FAULT_INJECTION:enabled --var PLACEMENT_HOLD_SECONDS:3 \
-  --var "SHOPPER_SIGNING_KEY:$SIGNING_KEY" --var "SHOPPER_SIGNING_KEY_PREVIOUS:$PREVIOUS_SIGNING_KEY" "${REMINDER_VARS[@]}"
+  --var "SHOPPER_SIGNING_KEY:$SIGNING_KEY" --var "SHOPPER_SIGNING_KEY_PREVIOUS:$PREVIOUS_SIGNING_KEY" "${REMINDER_VARS[@]}" "${RETURN_VARS[@]}"
 OMNIEDGE_URL="http://127.0.0.1:$PORT" OMNIEDGE_ADMIN_KEY="$ADMIN_KEY" OMNIEDGE_PREVIOUS_SIGNING_KEY="$PREVIOUS_SIGNING_KEY" \
   OMNIEDGE_PUSH_PORT="$PUSH_PORT" OMNIEDGE_EMAIL_API_PORT="$EMAIL_API_PORT" OMNIEDGE_EMAIL_API_TOKEN="$EMAIL_API_TOKEN" \
   OMNIEDGE_STOREFRONT_PORT="$STOREFRONT_PORT" \

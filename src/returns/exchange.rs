@@ -1,10 +1,12 @@
 //! What a shopper takes home from a return: replacement units for exchanged lines
-//! (another SKU of the same style at the same price, or the same SKU for a defect) and,
+//! (another SKU of the same style, or the same SKU for a defect) and,
 //! when a line's reason earns goodwill, a goodwill gesture: a single-use coupon for the
 //! next purchase in any channel, or a gift handed over at the receiving location at no
 //! charge. Replacement and gift units are held at the receiving location from opening
 //! until `held_until`; on receipt they become a linked in-store order of that location
-//! with nothing left to pay (`linked_order`).
+//! (`linked_order`). An exchange at the same list price leaves nothing to pay; a dearer
+//! replacement's difference is the linked order's balance, paid at the till; a cheaper
+//! one's is refunded with the return (never more than was paid for the returned units).
 
 use super::{ReasonCode, Return};
 use crate::catalog::Product;
@@ -22,6 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// Units set aside at the receiving location for the shopper to take home.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,9 +35,12 @@ pub struct Replacement {
     /// Until when they are held.
     pub held_until: DateTime<Utc>,
     pub lines: Vec<ReplacementLine>,
+    /// What the shopper pays at the till when they are handed over: the dearer
+    /// replacements' price differences (zero when no replacement costs more).
+    pub balance_due: Money,
 }
 
-/// One SKU set aside, at the price it counts for (paid by the returned units, or a gift).
+/// One SKU set aside, at its catalog price (paid by the returned units and any balance, or a gift).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplacementLine {
     pub sku: Sku,
@@ -53,11 +59,12 @@ pub enum Goodwill {
     Gift { sku: Sku },
 }
 
-/// Which reasons earn goodwill, and what.
+/// Which reasons earn goodwill, and what: `offer`, or the reason's own in `per_reason`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GoodwillPolicy {
     pub reasons: Vec<ReasonCode>,
     pub offer: GoodwillOffer,
+    pub per_reason: BTreeMap<ReasonCode, GoodwillOffer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,28 +76,54 @@ pub enum GoodwillOffer {
 impl Default for GoodwillPolicy {
     /// Defective goods earn a 10 % coupon valid for 90 days.
     fn default() -> Self {
-        GoodwillPolicy { reasons: vec![ReasonCode::Defective], offer: GoodwillOffer::Coupon { percent: Decimal::TEN, valid_days: 90 } }
+        GoodwillPolicy { reasons: vec![ReasonCode::Defective], offer: GoodwillOffer::Coupon { percent: Decimal::TEN, valid_days: 90 }, per_reason: BTreeMap::new() }
     }
 }
 
 impl GoodwillPolicy {
     /// Parses the configuration: `reasons` a comma list of reason codes (or `none`),
-    /// `offer` either `coupon:<percent>:<days>` or `gift:<sku>`.
-    pub fn parse(reasons: &str, offer: &str) -> Result<Self, String> {
+    /// `offers` a comma list of one offer for every reason, either `coupon:<percent>:<days>`
+    /// or `gift:<sku>`, and any `<reason>=<offer>` for a reason of its own
+    /// (`coupon:10:90,not_as_described=gift:SOCKS-GIFT`).
+    pub fn parse(reasons: &str, offers: &str) -> Result<Self, String> {
         let reasons = match reasons.trim() {
             "none" | "" => Vec::new(),
             list => list.split(',').map(|r| ReasonCode::parse(r.trim()).ok_or_else(|| format!("unknown reason {r:?}"))).collect::<Result<_, _>>()?,
         };
-        let offer = match offer.trim().split(':').collect::<Vec<_>>()[..] {
+        let (mut offer, mut per_reason) = (None, BTreeMap::new());
+        for entry in offers.split(',').map(str::trim) {
+            match entry.split_once('=') {
+                Some((reason, text)) => {
+                    let reason = ReasonCode::parse(reason.trim()).ok_or_else(|| format!("unknown reason {reason:?}"))?;
+                    per_reason.insert(reason, GoodwillOffer::parse(text)?);
+                }
+                None if offer.is_none() => offer = Some(GoodwillOffer::parse(entry)?),
+                None => return Err(format!("more than one goodwill offer for every reason in {offers:?}")),
+            }
+        }
+        let offer = offer.ok_or_else(|| format!("no goodwill offer for every reason in {offers:?}"))?;
+        Ok(GoodwillPolicy { reasons, offer, per_reason })
+    }
+
+    /// The offer a return earns: the one for the first of its lines whose reason earns goodwill.
+    pub fn offer_for(&self, ret: &Return) -> Option<&GoodwillOffer> {
+        let reason = ret.lines.iter().map(|l| l.reason.code()).find(|r| self.reasons.contains(r))?;
+        Some(self.per_reason.get(&reason).unwrap_or(&self.offer))
+    }
+}
+
+impl GoodwillOffer {
+    /// `coupon:<percent>:<days>` or `gift:<sku>`.
+    fn parse(text: &str) -> Result<Self, String> {
+        Ok(match text.trim().split(':').collect::<Vec<_>>()[..] {
             ["coupon", percent, days] => {
                 let percent: Decimal = percent.parse().map_err(|_| format!("bad percent {percent:?}"))?;
                 CouponKind::percent(percent).map_err(|e| e.to_string())?;
                 GoodwillOffer::Coupon { percent, valid_days: days.parse().map_err(|_| format!("bad days {days:?}"))? }
             }
             ["gift", sku] => GoodwillOffer::Gift { sku: Sku::parse(sku).map_err(|e| e.to_string())? },
-            _ => return Err(format!("goodwill offer must be coupon:<percent>:<days> or gift:<sku>, got {offer:?}")),
-        };
-        Ok(GoodwillPolicy { reasons, offer })
+            _ => return Err(format!("goodwill offer must be coupon:<percent>:<days> or gift:<sku>, got {text:?}")),
+        })
     }
 }
 
@@ -101,8 +134,8 @@ pub enum ExchangeError {
     UnknownProduct { sku: Sku },
     #[error("{replacement} is not of the same style as {sku}: exchange within a style")]
     OtherStyle { sku: Sku, replacement: Sku },
-    #[error("{replacement} costs {} {}, {sku} was sold at {} {}: exchange at the same price", price.amount, price.currency, paid.amount, paid.currency)]
-    PriceDiffers { sku: Sku, replacement: Sku, paid: Money, price: Money },
+    #[error("{replacement} is priced in {}, {sku} was sold in {}: exchange in the order's currency", price.currency, paid.currency)]
+    OtherCurrency { sku: Sku, replacement: Sku, paid: Money, price: Money },
 }
 
 /// The id of the order a return's replacement units are handed over under.
@@ -121,7 +154,9 @@ fn digest(id: &ReturnId) -> String {
 }
 
 /// Sets the return's replacement units and goodwill: checks every exchanged line against
-/// the catalog (`products`: the returned, replacement and gift SKUs).
+/// the catalog (`products`: the returned, replacement and gift SKUs) and settles its price
+/// difference line by line: a dearer replacement adds to the balance due at the till, a
+/// cheaper one refunds the difference (at most what the returned units paid).
 /// Replacement units are held for `hold` from `now`.
 pub fn arrange(ret: &mut Return, order: &Order, products: &[Product], policy: &GoodwillPolicy, now: DateTime<Utc>, hold: Duration) -> Result<(), ExchangeError> {
     let product = |sku: &Sku| products.iter().find(|p| &p.sku == sku).ok_or_else(|| ExchangeError::UnknownProduct { sku: sku.clone() });
@@ -130,20 +165,28 @@ pub fn arrange(ret: &mut Return, order: &Order, products: &[Product], policy: &G
         Some(line) => line.quantity = PositiveQuantity::new(i64::from(line.quantity.get()) + i64::from(quantity.get())).unwrap_or(line.quantity),
         None => lines.push(ReplacementLine { sku: sku.clone(), name: name.to_owned(), quantity, unit_price }),
     };
-    for line in &ret.lines {
+    let currency = order.totals.grand_total.currency;
+    let mut balance_due = super::refund::from_minor(0, currency);
+    for line in &mut ret.lines {
         let Some(replacement) = &line.replacement_sku else { continue };
-        let paid = order.lines.iter().find(|l| l.sku == line.sku).map(|l| l.unit_price.clone()).ok_or_else(|| ExchangeError::UnknownProduct { sku: line.sku.clone() })?;
+        let sold_at = order.lines.iter().find(|l| l.sku == line.sku).map(|l| l.unit_price.clone()).ok_or_else(|| ExchangeError::UnknownProduct { sku: line.sku.clone() })?;
         let (returned, wanted) = (product(&line.sku)?, product(replacement)?);
         if returned.style != wanted.style {
             return Err(ExchangeError::OtherStyle { sku: line.sku.clone(), replacement: replacement.clone() });
         }
-        if wanted.price != paid {
-            return Err(ExchangeError::PriceDiffers { sku: line.sku.clone(), replacement: replacement.clone(), paid, price: wanted.price.clone() });
+        if wanted.price.currency != sold_at.currency {
+            return Err(ExchangeError::OtherCurrency { sku: line.sku.clone(), replacement: replacement.clone(), paid: sold_at, price: wanted.price.clone() });
         }
-        set_aside(replacement, &wanted.name, line.quantity, paid);
+        let difference = (wanted.price.amount - sold_at.amount) * Decimal::from(line.quantity.get());
+        match difference.is_sign_negative() {
+            true => line.refund = Money { amount: (-difference).min(line.paid.amount), currency },
+            false => balance_due += difference,
+        }
+        set_aside(replacement, &wanted.name, line.quantity, wanted.price.clone());
     }
-    if ret.lines.iter().any(|l| policy.reasons.contains(&l.reason.code())) {
-        ret.goodwill = Some(match &policy.offer {
+    ret.refund = super::Refund::of(&ret.lines, ret.refund.delivery.clone());
+    if let Some(offer) = policy.offer_for(ret) {
+        ret.goodwill = Some(match offer {
             GoodwillOffer::Coupon { percent, valid_days } => {
                 Goodwill::Coupon { code: goodwill_code(&ret.id), percent: *percent, expires_at: now + Duration::days(i64::from(*valid_days)) }
             }
@@ -155,7 +198,13 @@ pub fn arrange(ret: &mut Return, order: &Order, products: &[Product], policy: &G
         });
     }
     if !lines.is_empty() {
-        ret.replacement = Some(Replacement { order_id: linked_order_id(&ret.id), location_id: ret.location_id.clone(), held_until: now + hold, lines });
+        ret.replacement = Some(Replacement {
+            order_id: linked_order_id(&ret.id),
+            location_id: ret.location_id.clone(),
+            held_until: now + hold,
+            lines,
+            balance_due: Money { amount: balance_due, currency },
+        });
     }
     Ok(())
 }
@@ -178,8 +227,9 @@ impl Goodwill {
 }
 
 /// The in-store order the replacement units are handed over under at the receiving
-/// location: priced as they count, all of it taken off (the returned units paid for
-/// exchanged ones; gifts are free), so nothing is left to pay.
+/// location: priced at their catalog prices, all of it taken off but the balance due
+/// (the returned units paid for exchanged ones; gifts are free), which the shopper pays
+/// at the till.
 pub fn linked_order(ret: &Return, original: &Order, by: &str, now: DateTime<Utc>) -> Option<Order> {
     let replacement = ret.replacement.as_ref()?;
     let currency = original.totals.grand_total.currency;
@@ -195,6 +245,7 @@ pub fn linked_order(ret: &Return, original: &Order, by: &str, now: DateTime<Utc>
         })
         .collect();
     let subtotal: Decimal = lines.iter().map(|l| l.line_total.amount).sum();
+    let due = replacement.balance_due.amount;
     let money = |amount| Money { amount, currency };
     let at = &replacement.location_id;
     let mut order = Order {
@@ -209,7 +260,7 @@ pub fn linked_order(ret: &Return, original: &Order, by: &str, now: DateTime<Utc>
         coupon_code: None,
         allocations: lines.iter().map(|l| AllocatedLine { sku: l.sku.clone(), quantity: l.quantity, location_id: at.clone() }).collect(),
         lines,
-        totals: OrderTotals { subtotal: money(subtotal), discount: money(subtotal), delivery_charge: money(Decimal::ZERO), grand_total: money(Decimal::ZERO) },
+        totals: OrderTotals { subtotal: money(subtotal), discount: money(subtotal - due), delivery_charge: money(Decimal::ZERO), grand_total: money(due) },
         store_credit: None,
         placed_at: now,
         history: Vec::new(),

@@ -2,11 +2,13 @@
 //! channel to any location. Opening one checks eligibility (units handed over and not
 //! yet returned, the window of `policy`) and fixes its refund (`refund`); receiving it
 //! records each line's condition: resellable units go back on hand where received,
-//! damaged ones are only counted. A line may be exchanged for another SKU of the same
-//! style at the same price, and a return for a goodwill reason earns a goodwill gift
-//! (`exchange`). Lifecycle: requested → received → refunded, or rejected / cancelled
-//! while requested; every step names who and when.
+//! damaged ones are only counted, until written off (`damaged`). A line may be exchanged
+//! for another SKU of the same style, the price difference paid at the till or refunded,
+//! and a return for a goodwill reason earns a goodwill gesture (`exchange`). Lifecycle:
+//! requested → received → refunded, or rejected / cancelled while requested; every step
+//! names who and when. An order shows its returns as `ReturnSummary`.
 
+pub mod damaged;
 pub mod exchange;
 pub mod policy;
 pub mod refund;
@@ -22,6 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 use exchange::{Goodwill, Replacement};
 use policy::ReturnPolicy;
 use refund::{delivery_paid, from_minor, unit_prices_paid};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// Why the shopper returns a line: `{"code":"wrong_size"}`, or `{"code":"other","note":..}`
@@ -129,7 +132,10 @@ pub struct ReturnLine {
     pub sku: Sku,
     pub quantity: PositiveQuantity,
     pub reason: ReturnReason,
-    /// What the units refund: nothing when they are exchanged (the replacement is what they paid for).
+    /// What the shopper paid for these units: their shares of the order after its discount.
+    pub paid: Money,
+    /// What the units refund: what was paid for them; when exchanged, only a cheaper
+    /// replacement's price difference (at most what was paid).
     pub refund: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement_sku: Option<Sku>,
@@ -141,6 +147,15 @@ pub struct Refund {
     pub lines: Money,
     pub delivery: Money,
     pub total: Money,
+}
+
+impl Refund {
+    /// The lines' refunds and the delivery charge `delivery`, and their total.
+    pub fn of(lines: &[ReturnLine], delivery: Money) -> Refund {
+        let currency = delivery.currency;
+        let lines: Decimal = lines.iter().map(|l| l.refund.amount).sum();
+        Refund { lines: Money { amount: lines, currency }, total: Money { amount: lines + delivery.amount, currency }, delivery }
+    }
 }
 
 /// The state a received unit is in.
@@ -301,6 +316,38 @@ pub struct Return {
     pub history: Vec<ReturnStep>,
 }
 
+/// A return as its order shows it: where it stands, which units, what it refunds, and
+/// the linked order its replacement units were (or will be) handed over under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnSummary {
+    pub id: ReturnId,
+    pub status: ReturnStatus,
+    pub location_id: LocationId,
+    pub lines: Vec<ReturnedUnits>,
+    pub refund: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacement_order_id: Option<OrderId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnedUnits {
+    pub sku: Sku,
+    pub quantity: PositiveQuantity,
+}
+
+impl From<&Return> for ReturnSummary {
+    fn from(ret: &Return) -> Self {
+        ReturnSummary {
+            id: ret.id.clone(),
+            status: ret.state.status(),
+            location_id: ret.location_id.clone(),
+            lines: ret.lines.iter().map(|l| ReturnedUnits { sku: l.sku.clone(), quantity: l.quantity }).collect(),
+            refund: ret.refund.total.clone(),
+            replacement_order_id: ret.replacement.as_ref().map(|r| r.order_id.clone()),
+        }
+    }
+}
+
 /// Why a return cannot be opened or moved on; nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReturnError {
@@ -371,12 +418,13 @@ impl Return {
             }
             // The units take the next shares of what was paid, refunded unless exchanged.
             let units = &paid[index][returned as usize..(returned + asked.quantity.get()) as usize];
-            let refunded = if asked.replacement_sku.is_some() { 0 } else { units.iter().sum() };
-            let refund = Money { amount: from_minor(refunded, currency), currency };
+            let paid = Money { amount: from_minor(units.iter().sum(), currency), currency };
+            let refund = if asked.replacement_sku.is_some() { Money { amount: from_minor(0, currency), currency } } else { paid.clone() };
             lines.push(ReturnLine {
                 sku: asked.sku.clone(),
                 quantity: asked.quantity,
                 reason: asked.reason.clone(),
+                paid,
                 refund,
                 replacement_sku: asked.replacement_sku.clone(),
             });
@@ -385,13 +433,7 @@ impl Return {
         let defective = lines.iter().any(|l| l.reason == ReturnReason::Defective);
         let delivery_refunded = live.iter().any(|r| !r.refund.delivery.amount.is_zero());
         let delivery = if (all_returned || defective) && !delivery_refunded { delivery_paid(order) } else { 0 };
-        let line_sum: rust_decimal::Decimal = lines.iter().map(|l| l.refund.amount).sum();
-        let delivery = from_minor(delivery, currency);
-        let refund = Refund {
-            lines: Money { amount: line_sum, currency },
-            delivery: Money { amount: delivery, currency },
-            total: Money { amount: line_sum + delivery, currency },
-        };
+        let refund = Refund::of(&lines, Money { amount: from_minor(delivery, currency), currency });
         Ok(Return {
             id,
             order_id: order.id.clone(),

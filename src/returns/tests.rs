@@ -155,12 +155,12 @@ fn exchange(sku: &str, quantity: u32, reason: ReturnReason, replacement: &str) -
 
 #[test]
 fn an_exchange_holds_the_replacement_and_becomes_a_zero_balance_in_store_order() {
-    use exchange::{arrange, linked_order, Goodwill, GoodwillOffer, GoodwillPolicy};
+    use exchange::{arrange, linked_order, Goodwill, GoodwillPolicy};
     let order = order("delivered");
     let products = [product("SOCK", "SOCKS", "14.95"), product("SOCK-L", "SOCKS", "14.95"), product("CAP", "CAPS", "9.99"), product("GIFT", "GIFTS", "4.95")];
     let mut r = open(&order, &[], exchange("SOCK", 2, ReturnReason::WrongSize, "SOCK-L"), day(5)).unwrap();
     assert_eq!(r.refund.total.amount, Decimal::ZERO, "exchanged units refund nothing");
-    let gift = GoodwillPolicy { reasons: vec![ReasonCode::WrongSize], offer: GoodwillOffer::Gift { sku: Sku::parse("GIFT").unwrap() } };
+    let gift = GoodwillPolicy::parse("defective,wrong_size", "coupon:10:90,wrong_size=gift:GIFT").unwrap();
     arrange(&mut r, &order, &products, &gift, day(5), Duration::days(3)).unwrap();
     let replacement = r.replacement.clone().unwrap();
     assert_eq!(replacement.held_until, day(8));
@@ -178,9 +178,63 @@ fn an_exchange_holds_the_replacement_and_becomes_a_zero_balance_in_store_order()
     let other_style = open(&order, &[], exchange("SOCK", 1, ReturnReason::WrongSize, "CAP"), day(5)).unwrap();
     let mut other_style = other_style;
     assert!(matches!(arrange(&mut other_style, &order, &products, &GoodwillPolicy::default(), day(5), Duration::days(3)), Err(exchange::ExchangeError::OtherStyle { .. })));
-    let dearer = [product("SOCK", "SOCKS", "14.95"), product("SOCK-L", "SOCKS", "15.95")];
-    let mut dearer_return = open(&order, &[], exchange("SOCK", 1, ReturnReason::WrongSize, "SOCK-L"), day(5)).unwrap();
-    assert!(matches!(arrange(&mut dearer_return, &order, &dearer, &GoodwillPolicy::default(), day(5), Duration::days(3)), Err(exchange::ExchangeError::PriceDiffers { .. })));
+    assert_eq!(linked_order(&other_style, &order, "k", day(6)), None, "no replacement, no linked order");
+}
+
+#[test]
+fn a_dearer_replacement_leaves_a_balance_to_pay_at_the_till() {
+    use exchange::{arrange, linked_order, GoodwillPolicy};
+    let order = order("delivered");
+    let products = [product("SOCK", "SOCKS", "14.95"), product("SOCK-L", "SOCKS", "17.45")];
+    let mut r = open(&order, &[], exchange("SOCK", 2, ReturnReason::WrongSize, "SOCK-L"), day(5)).unwrap();
+    arrange(&mut r, &order, &products, &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
+    let replacement = r.replacement.clone().unwrap();
+    assert_eq!(replacement.balance_due.amount.to_string(), "5.00", "2 x (17.45 - 14.95)");
+    assert_eq!(replacement.lines[0].unit_price.amount.to_string(), "17.45", "the replacement at its catalog price");
+    assert_eq!(r.refund.total.amount, Decimal::ZERO, "a dearer exchange refunds nothing");
+    r.receive(r.location_id.clone(), &[(Sku::parse("SOCK").unwrap(), Condition::Resellable)], "key_s2", day(6)).unwrap();
+    let linked = linked_order(&r, &order, "key_s2", day(6)).unwrap();
+    assert_eq!(
+        (linked.totals.subtotal.amount.to_string(), linked.totals.discount.amount.to_string(), linked.totals.grand_total.amount.to_string()),
+        ("34.90".into(), "29.90".into(), "5.00".into()),
+        "what the returned units paid is taken off; the difference is paid in store"
+    );
+    assert_eq!(linked.payment.method, crate::sales::order::PaymentMethod::PaidInStore);
+    let foreign = [product("SOCK", "SOCKS", "14.95"), {
+        let mut p = product("SOCK-L", "SOCKS", "14.95");
+        p.price.currency = crate::shared::money::Currency::parse("GBP").unwrap();
+        p
+    }];
+    let mut other_currency = open(&order, &[], exchange("SOCK", 1, ReturnReason::WrongSize, "SOCK-L"), day(5)).unwrap();
+    assert!(matches!(
+        arrange(&mut other_currency, &order, &foreign, &GoodwillPolicy::default(), day(5), Duration::days(3)),
+        Err(exchange::ExchangeError::OtherCurrency { .. })
+    ));
+}
+
+#[test]
+fn a_cheaper_replacement_refunds_the_difference_never_more_than_was_paid() {
+    use exchange::{arrange, linked_order, GoodwillPolicy};
+    let order = order("delivered");
+    // SHOE sold at 89.95, 83.95 paid after the order's discount.
+    let products = [product("SHOE", "SHOES", "89.95"), product("SHOE-B", "SHOES", "79.95"), product("SHOE-C", "SHOES", "1.00")];
+    let mut cheaper = open(&order, &[], exchange("SHOE", 1, ReturnReason::WrongSize, "SHOE-B"), day(5)).unwrap();
+    arrange(&mut cheaper, &order, &products, &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
+    assert_eq!(cheaper.lines[0].paid.amount.to_string(), "83.95");
+    assert_eq!(cheaper.lines[0].refund.amount.to_string(), "10.00", "the list price difference");
+    assert_eq!(cheaper.refund.total.amount.to_string(), "10.00");
+    assert_eq!(cheaper.replacement.as_ref().unwrap().balance_due.amount, Decimal::ZERO);
+    cheaper.receive(cheaper.location_id.clone(), &[(Sku::parse("SHOE").unwrap(), Condition::Resellable)], "k", day(6)).unwrap();
+    assert_eq!(linked_order(&cheaper, &order, "k", day(6)).unwrap().totals.grand_total.amount, Decimal::ZERO);
+
+    // A difference above what the unit paid refunds only what it paid.
+    let mut far_cheaper = open(&order, &[], exchange("SHOE", 1, ReturnReason::WrongSize, "SHOE-C"), day(5)).unwrap();
+    arrange(&mut far_cheaper, &order, &products, &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
+    assert_eq!(far_cheaper.refund.total.amount.to_string(), "83.95", "88.95 cheaper, but only 83.95 was paid");
+    // Everything else returned after it: the sum of refunds is at most what was paid.
+    let rest = ask(&[("SOCK", 2, ReturnReason::ChangedMind), ("CAP", 3, ReturnReason::ChangedMind)]);
+    let second = open(&order, std::slice::from_ref(&far_cheaper), rest, day(6)).unwrap();
+    assert_eq!(far_cheaper.refund.total.amount + second.refund.total.amount, order.totals.grand_total.amount);
 }
 
 #[test]
@@ -197,6 +251,59 @@ fn goodwill_coupons_are_issued_under_a_code_derived_from_the_return() {
     arrange(&mut plain, &order, &[], &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
     assert_eq!(plain.goodwill, None, "only the configured reasons earn goodwill");
     assert!(GoodwillPolicy::parse("defective,wrong_size", "gift:SOCK").is_ok());
+    let per_reason = GoodwillPolicy::parse("defective,wrong_size", "coupon:10:90, wrong_size=gift:SOCK").unwrap();
+    let mut sized = open(&order, &[], ask(&[("CAP", 1, ReturnReason::ChangedMind), ("SOCK", 1, ReturnReason::WrongSize)]), day(5)).unwrap();
+    assert_eq!(per_reason.offer_for(&sized), Some(&exchange::GoodwillOffer::Gift { sku: Sku::parse("SOCK").unwrap() }), "the reason's own offer");
+    sized.lines.reverse();
+    sized.lines[1].reason = ReturnReason::Defective;
+    assert_eq!(per_reason.offer_for(&sized), Some(&exchange::GoodwillOffer::Gift { sku: Sku::parse("SOCK").unwrap() }), "the first earning line's");
+    assert_eq!(per_reason.offer_for(&plain), None);
+    assert!(GoodwillPolicy::parse("defective", "coupon:10:90,gift:SOCK").is_err(), "one offer for every reason");
+    assert!(GoodwillPolicy::parse("defective", "wrong_size=gift:SOCK").is_err(), "an offer for every reason is needed");
+    assert!(GoodwillPolicy::parse("defective", "coupon:10:90,lost=gift:SOCK").is_err());
     assert!(GoodwillPolicy::parse("lost", "coupon:10:90").is_err());
     assert!(GoodwillPolicy::parse("none", "coupon:0:90").is_err());
+}
+
+#[test]
+fn over_any_mix_of_exchanges_at_any_price_the_refunds_never_exceed_what_was_paid() {
+    use crate::pricing::PricedLine;
+    use exchange::{arrange, GoodwillPolicy};
+    let order = order("delivered");
+    let mut seed: u64 = 0x5eed;
+    let mut next = |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    for _ in 0..300 {
+        let mut returns: Vec<Return> = Vec::new();
+        let mut charged = Decimal::ZERO;
+        loop {
+            let live: Vec<&Return> = returns.iter().collect();
+            let open_lines: Vec<(&PricedLine, u32)> =
+                order.lines.iter().map(|l| (l, l.quantity.get() - units_returned(&live, &l.sku))).filter(|(_, left)| *left > 0).collect();
+            if open_lines.is_empty() {
+                break;
+            }
+            let (line, left) = open_lines[next(open_lines.len() as u64) as usize];
+            let quantity = 1 + next(u64::from(left)) as u32;
+            let style = format!("STYLE-{}", line.sku);
+            let price = format!("{}.{:02}", next(200), next(100));
+            let replacement = format!("{}-X", line.sku);
+            let products = [product(line.sku.as_str(), &style, &line.unit_price.amount.to_string()), product(&replacement, &style, &price)];
+            let reason = if next(4) == 0 { ReturnReason::Defective } else { ReturnReason::WrongSize };
+            let mut request = ask(&[(line.sku.as_str(), quantity, reason)]);
+            if next(2) == 0 {
+                request.lines[0].replacement_sku = Some(Sku::parse(&replacement).unwrap());
+            }
+            let mut r = open(&order, &returns, request, day(5)).unwrap();
+            arrange(&mut r, &order, &products, &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
+            assert!(r.lines.iter().all(|l| l.refund.amount >= Decimal::ZERO && l.refund.amount <= l.paid.amount), "{:?}", r.lines);
+            charged += r.replacement.as_ref().map_or(Decimal::ZERO, |x| x.balance_due.amount);
+            returns.push(r);
+        }
+        let refunded: Decimal = returns.iter().map(|r| r.refund.total.amount).sum();
+        assert!(refunded <= order.totals.grand_total.amount, "{refunded} refunded of {} paid", order.totals.grand_total.amount);
+        assert!(charged >= Decimal::ZERO);
+    }
 }

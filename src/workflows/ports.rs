@@ -233,6 +233,29 @@ pub trait ReturnStore {
     async fn order_with_returns(&self, order: &OrderId) -> Result<Option<(StoredOrder, Vec<Return>)>, Unavailable>;
     async fn return_by_id(&self, id: &ReturnId) -> Result<Option<Return>, Unavailable>;
     async fn write(&self, write: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>>;
+
+    /// Claims `key`, then reads the order `of` names with every return of it (`None`: no
+    /// such order or return; nothing is read for a replay). A store may do both at once.
+    async fn claim_and_read(&self, key: &ClaimKey, of: ReadOf<'_>) -> Result<(ReturnClaim, Option<(StoredOrder, Vec<Return>)>), PortError<ClaimRefused>> {
+        let claim = self.claim_step(key).await?;
+        let order = match (&claim, of) {
+            (ReturnClaim::Replay(_), _) => return Ok((claim, None)),
+            (ReturnClaim::Owned, ReadOf::Order(id)) => id.clone(),
+            (ReturnClaim::Owned, ReadOf::Return(id)) => match self.return_by_id(id).await.map_err(PortError::Unavailable)? {
+                Some(ret) => ret.order_id,
+                None => return Ok((claim, None)),
+            },
+        };
+        let read = self.order_with_returns(&order).await.map_err(PortError::Unavailable)?;
+        Ok((claim, read))
+    }
+}
+
+/// What a return step reads: an order (to open a return of it), or the order of a return.
+#[derive(Debug, Clone, Copy)]
+pub enum ReadOf<'a> {
+    Order(&'a OrderId),
+    Return(&'a ReturnId),
 }
 
 /// What a return step wrote: the order's new revision and the effects it now owes (those

@@ -1,10 +1,12 @@
 //! Returns across D1 and the stock objects. Opening one checks eligibility, fixes the
 //! refund and holds the replacement units at the receiving location; receiving it puts
 //! resellable units on hand where received, hands the replacement over under a linked
-//! in-store order and issues the goodwill coupon; rejecting or cancelling it lets the
+//! in-store order (with any balance due for a dearer replacement) and issues the
+//! goodwill coupon; rejecting or cancelling it lets the
 //! held units go; refunding records where the money went (store credit is a balance).
 //!
-//! Every step claims its Idempotency-Key, settles what the return's order still owes,
+//! Every step claims its Idempotency-Key (in one round trip with reading the order and
+//! its returns), settles what the return's order still owes,
 //! and writes against the order's revision, so two steps on one order (two returns of
 //! the same units, with the same key or not; two receipts) never both land: the loser
 //! reads again and is answered by the domain. What a step owes the objects is written
@@ -26,7 +28,7 @@ use crate::pricing::coupon::Coupon;
 use crate::shared::money::Money;
 use crate::workflows::effects::{owed_at_placement, owed_at_receipt, replacement_holds, Effect};
 use crate::workflows::ports::{
-    ClaimKey, ClaimRefused, OrderStore, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
+    ClaimKey, ClaimRefused, OrderStore, PortError, Ports, ReadOf, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
     StoredOrder, Unavailable,
 };
 use crate::workflows::settlement::{settle, SettleError};
@@ -124,9 +126,14 @@ pub async fn open<P: Ports>(
     settings: &ReturnSettings,
     actor: Actor<'_, impl Fn(&Order) -> Result<(), AccessError>>,
 ) -> Result<Answered, ReturnFlowError> {
-    claimed(ports, claim, async {
+    claimed(ports, claim, ReadOf::Order(&request.order_id), async |first| {
+        let mut read = Some(first);
         for _ in 0..MAX_ATTEMPTS {
-            let (stored, earlier) = ports.returns().order_with_returns(&request.order_id).await?.ok_or_else(|| ReturnFlowError::OrderNotFound(request.order_id.clone()))?;
+            let found = match read.take() {
+                Some(found) => found,
+                None => ports.returns().order_with_returns(&request.order_id).await?,
+            };
+            let (stored, earlier) = found.ok_or_else(|| ReturnFlowError::OrderNotFound(request.order_id.clone()))?;
             (actor.authorize)(&stored.order)?;
             let order = &stored.order;
             let now = ports.now();
@@ -136,10 +143,8 @@ pub async fn open<P: Ports>(
             known_location(ports, &ret.location_id).await?;
             // The catalog is read only for what an exchange or a gift needs.
             let mut skus: Vec<Sku> = ret.lines.iter().filter_map(|l| l.replacement_sku.clone().map(|r| [l.sku.clone(), r])).flatten().collect();
-            if let GoodwillOffer::Gift { sku } = &settings.goodwill.offer {
-                if ret.lines.iter().any(|l| settings.goodwill.reasons.contains(&l.reason.code())) {
-                    skus.push(sku.clone());
-                }
+            if let Some(GoodwillOffer::Gift { sku }) = settings.goodwill.offer_for(&ret) {
+                skus.push(sku.clone());
             }
             let products = if skus.is_empty() { Vec::new() } else { ports.orders().products(&skus).await? };
             arrange(&mut ret, order, &products, &settings.goodwill, now, settings.replacement_hold)?;
@@ -173,14 +178,21 @@ pub async fn step<P: Ports>(
     claim: &ClaimKey,
     actor: Actor<'_, impl Fn(&Return) -> Result<(), AccessError>>,
 ) -> Result<Answered, ReturnFlowError> {
-    claimed(ports, claim, async {
+    claimed(ports, claim, ReadOf::Return(id), async |first| {
+        let mut read = Some(first);
+        let mut order_id = None;
         for _ in 0..MAX_ATTEMPTS {
-            let found = ports.returns().return_by_id(id).await?.ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
-            (actor.authorize)(&found)?;
             // The return read with its order's revision: a step written since moves the
             // revision on, so this step's write cannot land on what it did not see.
-            let (stored, returns) = ports.returns().order_with_returns(&found.order_id).await?.ok_or_else(|| ReturnFlowError::OrderNotFound(found.order_id.clone()))?;
+            let found = match (read.take(), &order_id) {
+                (Some(found), _) => found,
+                (None, Some(order)) => ports.returns().order_with_returns(order).await?,
+                (None, None) => None,
+            };
+            let (stored, returns) = found.ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
             let mut ret = returns.into_iter().find(|r| &r.id == id).ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
+            (actor.authorize)(&ret)?;
+            order_id = Some(ret.order_id.clone());
             // Whatever the order still owes (the replacement's hold) is applied first.
             let stored = settle(ports, stored).await?;
             let now = ports.now();
@@ -254,16 +266,22 @@ async fn write_step<P: Ports>(ports: &P, stored: StoredOrder, ret: &Return, writ
     }
 }
 
-/// Runs `work` under the Idempotency-Key `claim`: a finished earlier call's answer is
-/// replayed; a refusal lets go of the key so a corrected retry may run.
-async fn claimed<P: Ports>(ports: &P, claim: &ClaimKey, work: impl std::future::Future<Output = Result<Return, ReturnFlowError>>) -> Result<Answered, ReturnFlowError> {
-    match ports.returns().claim_step(claim).await {
-        Ok(ReturnClaim::Owned) => {}
-        Ok(ReturnClaim::Replay(ret)) => return Ok(Answered::Replayed(*ret)),
+/// Runs `work` under the Idempotency-Key `claim`, on the order `of` names as read with
+/// the claim: a finished earlier call's answer is replayed; a refusal lets go of the key
+/// so a corrected retry may run.
+async fn claimed<P: Ports>(
+    ports: &P,
+    claim: &ClaimKey,
+    of: ReadOf<'_>,
+    work: impl AsyncFnOnce(Option<(StoredOrder, Vec<Return>)>) -> Result<Return, ReturnFlowError>,
+) -> Result<Answered, ReturnFlowError> {
+    let first = match ports.returns().claim_and_read(claim, of).await {
+        Ok((ReturnClaim::Owned, first)) => first,
+        Ok((ReturnClaim::Replay(ret), _)) => return Ok(Answered::Replayed(*ret)),
         Err(PortError::Refused(refused)) => return Err(ReturnFlowError::Claim(refused)),
         Err(PortError::Unavailable(u)) => return Err(u.into()),
-    }
-    match work.await {
+    };
+    match work(first).await {
         Ok(ret) => Ok(Answered::New(ret)),
         Err(error) => {
             if error.is_refusal() {

@@ -442,6 +442,31 @@ describe("returns", () => {
     ];
     assert.deepEqual(await disagreements("POST", "/v1/returns/{return_id}/{action}", { method: "original_payment", psp_reference: "re_1" }, refunds, refund), []);
     assert.equal(await statusOf(), "refunded");
+
+    // Writing off damaged units: ten received damaged; each accepted case writes one off.
+    expectStatus(await call("POST", "/v1/returns", {
+      body: { ...base, lines: [{ ...base.lines[0], quantity: 10 }], received: [{ sku: sku.shoe, condition: "damaged" }] }, headers: { "idempotency-key": fresh("agree") },
+    }), 201, "received damaged");
+    const remaining = async () => (await call("GET", `/v1/locations/${loc.shop}/damaged-units`)).json.counts[0].remaining;
+    const writeOff = async (text) => {
+      const before = await remaining();
+      const answer = await call("POST", `/v1/locations/${loc.shop}/damaged-units/write-offs`, { rawBody: text, headers: { "idempotency-key": fresh("agree") } });
+      return { answer, leftBehind: async () => (await remaining()) !== before };
+    };
+    const writeOffs = [
+      ["quantity", raw("1.0"), true],
+      ["quantity", raw("1.5"), false],
+      ["quantity", 0, false],
+      ["quantity", -1, false],
+      ["quantity", null, false],
+      ["reason", " broken sole ", true],
+      ["reason", "", false],
+      ["reason", "a\u0000b", false],
+      ["sku", ".", false],
+      ["extra", 1, false],
+    ];
+    assert.deepEqual(await disagreements("POST", "/v1/locations/{location_id}/damaged-units/write-offs", { sku: sku.shoe, quantity: 1, reason: "torn" }, writeOffs, writeOff), []);
+    assert.equal(await remaining(), 8, "two accepted write-offs of one unit each");
   });
 });
 

@@ -234,4 +234,13 @@ export const MATRIX = {
     expect: { ...adminOnly(200), store_own: 200, store_other: [403, "other_location"] },
   },
   storeCredit: { request: (w) => ({ method: "GET", path: `/v1/customers/${w.ann.id}/store-credit` }), expect: shopperData(200) },
+  // Nothing damaged to write off at the store: who may call gets as far as the count.
+  writeOffDamagedUnits: {
+    request: (w) => ({
+      method: "POST", path: `/v1/locations/${w.store}/damaged-units/write-offs`,
+      body: { sku: w.sku, quantity: 1000000, reason: "matrix" },
+      headers: { "idempotency-key": w.fresh("wo") },
+    }),
+    expect: { ...adminOnly([422, "write_off_exceeds_damaged"]), store_own: [422, "write_off_exceeds_damaged"], store_other: [403, "other_location"] },
+  },
 };

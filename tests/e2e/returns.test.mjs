@@ -265,12 +265,39 @@ describe("returns", () => {
     expectProblem(await call("POST", `/v1/returns/${mine.id}/receive`, { ...asShopper, headers: { ...asShopper.headers, "idempotency-key": fresh("r") }, body: { location_id: loc.store, lines: [] } }), 403, "publishable_key_not_allowed");
 
     const pos = await storeKey(loc.store);
-    const ret = expectStatus(await openReturn({ order_id: order.id, location_id: loc.store, lines: [line(sku.mug, 2, "not_as_described")] }, { key: pos }), 201, "POS opens on the spot");
+    const ret = expectStatus(await openReturn({ order_id: order.id, location_id: loc.store, lines: [line(sku.mug, 2, "changed_mind")] }, { key: pos }), 201, "POS opens on the spot");
     expectStatus(await moveReturn(ret.id, "receive", { lines: [{ sku: sku.mug, condition: "damaged" }] }, { key: pos }), 200, "receive damaged");
     const level = await counts(sku.mug, loc.store);
     assert.deepEqual([level.on_hand, level.available], [0, 0], "damaged units never become available");
-    const damaged = expectStatus(await call("GET", `/v1/locations/${loc.store}/damaged-units`, { key: pos }), 200, "damaged").items;
-    assert.deepEqual(damaged.map((d) => [d.sku, d.quantity]), [[sku.mug, 2]]);
+    const damagedAt = async () => expectStatus(await call("GET", `/v1/locations/${loc.store}/damaged-units`, { key: pos }), 200, "damaged");
+    const damaged = await damagedAt();
+    assert.deepEqual(damaged.items.map((d) => [d.sku, d.quantity]), [[sku.mug, 2]]);
+    assert.deepEqual(damaged.counts, [{ sku: sku.mug, received: 2, written_off: 0, remaining: 2 }]);
+
+    // Written off by adjustment: who, when and why recorded; a retry replays; never below zero.
+    const writeOff = (quantity, { key = pos, idempotencyKey = fresh("wo"), reason = "shattered" } = {}) =>
+      call("POST", `/v1/locations/${loc.store}/damaged-units/write-offs`, { key, body: { sku: sku.mug, quantity, reason }, headers: { "idempotency-key": idempotencyKey } });
+    const over = expectProblem(await writeOff(3), 422, "write_off_exceeds_damaged");
+    assert.deepEqual([over.requested, over.remaining], [3, 2]);
+    const otherStore = `wo-other-${uid()}`;
+    await location(otherStore);
+    expectProblem(await writeOff(1, { key: await storeKey(otherStore) }), 403, "other_location");
+    const onceKey = fresh("wo");
+    const first = expectStatus(await writeOff(1, { idempotencyKey: onceKey }), 201, "write off one");
+    assert.deepEqual([first.sku, first.quantity, first.reason, first.location_id], [sku.mug, 1, "shattered", loc.store]);
+    assert.ok(first.by.length > 0 && Date.parse(first.at) > 0, "who and when");
+    const replay = await writeOff(1, { idempotencyKey: onceKey });
+    assert.deepEqual([replay.status, replay.headers.get("idempotent-replayed"), replay.json.id], [201, "true", first.id]);
+    expectProblem(await writeOff(1, { idempotencyKey: onceKey, reason: "other" }), 422, "idempotency_key_reused");
+    // Racing write-offs of the one unit left: exactly one lands.
+    const raced = await concurrently(5, () => writeOff(1));
+    assert.deepEqual(raced.map((a) => a.status).sort(), [201, 422, 422, 422, 422], JSON.stringify(raced.map((a) => a.json)));
+    const after = await damagedAt();
+    assert.deepEqual(after.counts, [{ sku: sku.mug, received: 2, written_off: 2, remaining: 0 }]);
+    assert.deepEqual(after.write_offs.map((w) => w.quantity), [1, 1]);
+    expectProblem(await writeOff(1), 422, "write_off_exceeds_damaged");
+    assert.deepEqual((await damagedAt()).counts[0].remaining, 0, "a refused write-off changes nothing");
+    assert.deepEqual(await counts(sku.mug, loc.store), level, "written-off units never touch stock");
     // Rejected by the store with a reason: recorded with who and when; it cannot be refunded.
     await stock(sku.mug, loc.store, 1);
     const other = await placed({ channel: "web", customer_id: customer.id, lines: [{ sku: sku.mug, quantity: 1 }], fulfilment: pickupAt(loc.store), payment: paid("pay_on_pickup") });
@@ -327,9 +354,108 @@ describe("returns", () => {
     assert.equal(replay.headers.get("idempotent-replayed"), "true");
     const linked = expectStatus(await call("GET", `/v1/orders/${replay.json.replacement.order_id}`), 200, "linked order");
     assert.deepEqual(linked.lines.map((l) => [l.sku, l.quantity]), [[large, 2]]);
-    // Another price is refused.
-    await product(`TEE-XL-${run}`, { style: `TEE-${run}`, size: "XL", price: "29.95" });
-    const other = await deliveredWebOrder([{ sku: small, quantity: 1 }]);
-    expectProblem(await openReturn({ order_id: other.id, location_id: shop, lines: [line(small, 1, "wrong_size", { replacement_sku: `TEE-XL-${run}` })] }), 422, "replacement_price_differs");
+  });
+
+  test("goodwill as a gift: handed over at the receiving store at zero price, stock taken from there, issued once under racing receipts", async () => {
+    // scripts/test.sh: GOODWILL_REASONS=defective,not_as_described, GOODWILL_OFFER=coupon:10:90,not_as_described=gift:GW-GIFT-SOCKS
+    const gift = "GW-GIFT-SOCKS";
+    await product(gift, { price: "4.95" });
+    const { loc, sku } = await world({
+      locations: { depot: { kind: "warehouse", km: 3, pickup: false }, store: { km: 1 }, other: { km: 2 } },
+      products: { jacket: { price: "59.00" } },
+      stock: { jacket: { depot: 2 } },
+    });
+    await stock(gift, loc.store, 3);
+    await stock(gift, loc.other, 3);
+    const customer = await newCustomer();
+    const order = await deliveredWebOrder([{ sku: sku.jacket, quantity: 1 }], { customerId: customer.id });
+    const opened = expectStatus(await openReturn({ order_id: order.id, location_id: loc.store, lines: [line(sku.jacket, 1, "not_as_described")] }), 201, "open");
+    assert.deepEqual(opened.goodwill, { kind: "gift", sku: gift });
+    assert.deepEqual(opened.replacement.lines.map((l) => [l.sku, l.quantity]), [[gift, 1]]);
+    assert.deepEqual(opened.replacement.balance_due, { amount: "0.00", currency: "EUR" });
+    assert.equal(opened.refund.lines.amount, "59.00", "the gift takes nothing off the refund");
+    assert.deepEqual([(await counts(gift, loc.store)).held, (await counts(gift, loc.other)).held], [1, 0], "set aside at the receiving store only");
+
+    const pos = await storeKey(loc.store);
+    const receipts = await concurrently(4, () => moveReturn(opened.id, "receive", { lines: [{ sku: sku.jacket, condition: "resellable" }] }, { key: pos }));
+    assert.deepEqual(receipts.map((a) => a.status).sort(), [200, 409, 409, 409], JSON.stringify(receipts.map((a) => a.json.code ?? a.json.status)));
+    const received = receipts.find((a) => a.status === 200).json;
+    assert.equal(received.goodwill.kind, "gift");
+    const linked = expectStatus(await call("GET", `/v1/orders/${received.replacement.order_id}`), 200, "linked order");
+    assert.deepEqual(linked.lines.map((l) => [l.sku, l.quantity, l.unit_price.amount]), [[gift, 1, "4.95"]]);
+    assert.deepEqual([linked.totals.discount.amount, cents(linked.totals.grand_total)], ["4.95", 0], "handed over at zero price");
+    assert.deepEqual([linked.channel, linked.location_id, linked.customer_id], ["store", loc.store, customer.id]);
+    assert.deepEqual(await counts(gift, loc.store), { on_hand: 2, held: 0, available: 2, committed: 0 }, "one gift left the receiving store");
+    assert.deepEqual(await counts(gift, loc.other), { on_hand: 3, held: 0, available: 3, committed: 0 });
+    assert.equal((await counts(sku.jacket, loc.store)).on_hand, 1, "the jacket is back on hand where received");
+    // A retried receipt issues nothing more.
+    expectProblem(await moveReturn(opened.id, "receive", { lines: [{ sku: sku.jacket, condition: "resellable" }] }, { key: pos }), 409, "invalid_return_transition");
+    assert.equal((await counts(gift, loc.store)).on_hand, 2);
+    const shown = expectStatus(await call("GET", `/v1/orders/${order.id}`), 200, "order").returns;
+    assert.deepEqual(shown.map((r) => [r.id, r.status, r.replacement_order_id]), [[opened.id, "received", linked.id]]);
+  });
+
+  test("exchanges at another price: a dearer replacement is paid at the till, a cheaper one's difference refunded; refunds never exceed what was paid", async () => {
+    const run = uid();
+    const [shop, depot] = [`shop-${run}`, `depot-${run}`];
+    await location(depot, { kind: "warehouse", at: kmNorth(3), pickup: false });
+    await location(shop, { at: kmNorth(1), ships: false });
+    const style = `JKT-${run}`;
+    const [medium, premium, basic, usd] = ["M", "PRO", "LITE", "US"].map((v) => `${style}-${v}`);
+    await product(medium, { style, size: "M", price: "59.90" });
+    await product(premium, { style, size: "L", price: "74.90" });
+    await product(basic, { style, size: "S", price: "49.95" });
+    await product(usd, { style, size: "XL", price: "59.90", currency: "USD" });
+    await stock(medium, depot, 4);
+    await stock(premium, shop, 2);
+    await stock(basic, shop, 2);
+    const customer = await newCustomer();
+    const code = `X-${uid().toUpperCase()}`;
+    expectStatus(await call("PUT", `/v1/coupons/${code}`, { body: { kind: "percent", percent: "10" } }), 201, "coupon");
+    const order = await deliveredWebOrder([{ sku: medium, quantity: 3 }], { customerId: customer.id, coupon: code });
+    const pos = await storeKey(shop);
+    const exchangeFor = (replacement, quantity = 1) => ({ order_id: order.id, location_id: shop, lines: [line(medium, quantity, "wrong_size", { replacement_sku: replacement })] });
+    const receive = async (ret) => expectStatus(await moveReturn(ret.id, "receive", { lines: [{ sku: medium, condition: "resellable" }] }, { key: pos }), 200, "receive");
+    expectProblem(await openReturn(exchangeFor(usd)), 422, "replacement_other_currency");
+
+    // Dearer: 74.90 for a 59.90 jacket; 15.00 to pay at the till, nothing refunded.
+    const dearer = expectStatus(await openReturn(exchangeFor(premium)), 201, "dearer exchange");
+    assert.deepEqual(dearer.replacement.balance_due, { amount: "15.00", currency: "EUR" });
+    assert.deepEqual([dearer.replacement.lines[0].sku, dearer.replacement.lines[0].unit_price.amount], [premium, "74.90"]);
+    assert.equal(cents(dearer.refund.total), 0);
+    const paidForOne = cents(dearer.lines[0].paid);
+    assert.equal(paidForOne, 5391, "59.90 less its 10 % share");
+    const dearerLinked = expectStatus(await call("GET", `/v1/orders/${(await receive(dearer)).replacement.order_id}`), 200, "linked order");
+    assert.deepEqual(
+      [dearerLinked.totals.subtotal.amount, dearerLinked.totals.discount.amount, dearerLinked.totals.grand_total.amount],
+      ["74.90", "59.90", "15.00"],
+      "the returned jacket pays its list price; the shopper pays the rest in store",
+    );
+    assert.deepEqual([dearerLinked.channel, dearerLinked.payment.method, dearerLinked.status], ["store", "paid_in_store", "collected"]);
+    assert.deepEqual([(await counts(premium, shop)).on_hand, (await counts(medium, shop)).on_hand], [1, 1]);
+
+    // Cheaper: 49.95 for a 59.90 jacket; 9.95 refunded, to store credit.
+    const cheaper = expectStatus(await openReturn(exchangeFor(basic)), 201, "cheaper exchange");
+    assert.equal(cheaper.replacement.balance_due.amount, "0.00");
+    assert.deepEqual([cheaper.lines[0].refund.amount, cheaper.refund.total.amount], ["9.95", "9.95"]);
+    const cheaperLinked = expectStatus(await call("GET", `/v1/orders/${(await receive(cheaper)).replacement.order_id}`), 200, "linked order");
+    assert.equal(cents(cheaperLinked.totals.grand_total), 0, "nothing to pay");
+    expectStatus(await moveReturn(cheaper.id, "refund", { method: "store_credit" }, { key: pos }), 200, "refund the difference");
+    const credit = expectStatus(await call("GET", `/v1/customers/${customer.id}/store-credit`), 200, "credit").balances;
+    assert.deepEqual(credit, [{ amount: "9.95", currency: "EUR" }]);
+
+    // The last jacket returned plainly: the refunds add up to no more than was paid.
+    const last = expectStatus(await openReturn({ order_id: order.id, location_id: shop, lines: [line(medium, 1)] }), 201, "plain return");
+    const refunds = [dearer, cheaper, last].reduce((sum, r) => sum + cents(r.refund.total), 0);
+    assert.ok(refunds <= cents(order.totals.grand_total), `${refunds} refunded of ${cents(order.totals.grand_total)} paid`);
+    assert.equal(refunds, 995 + cents(last.lines[0].paid) + cents(last.refund.delivery), "the difference, the last jacket's share and the delivery (all of it is back)");
+    expectProblem(await openReturn(exchangeFor(basic)), 422, "over_return");
+
+    // The order shows its returns.
+    const shown = expectStatus(await call("GET", `/v1/orders/${order.id}`), 200, "order").returns;
+    assert.deepEqual(
+      shown.map((r) => [r.id, r.status, r.refund.amount, r.lines[0].quantity, r.replacement_order_id ?? null]),
+      [[dearer.id, "received", "0.00", 1, dearer.replacement.order_id], [cheaper.id, "refunded", "9.95", 1, cheaper.replacement.order_id], [last.id, "requested", last.refund.total.amount, 1, null]],
+    );
   });
 });

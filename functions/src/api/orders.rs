@@ -9,6 +9,7 @@ use crate::http::faults;
 use crate::http::{body_bytes, idempotency_key, invalid_query, json, new_id, parse_json, parse_value, path_id, query_count, Query};
 use crate::ports::EdgePorts;
 use omniedge::access::Principal;
+use omniedge::returns::ReturnSummary;
 use omniedge::sales::order::OrderAction;
 use omniedge::sales::placement::{Order, OrderDraft};
 use omniedge::shared::ids::{CustomerId, LocationId, OrderId};
@@ -16,6 +17,7 @@ use omniedge::workflows::lifecycle;
 use omniedge::workflows::placement::{self, Placed, PlacementRequest};
 use omniedge::workflows::ports::ClaimKey;
 use crate::http::problem::Problem;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use worker::{Env, Request, Response};
 
@@ -44,11 +46,23 @@ pub async fn place(req: &mut Request, env: &Env, caller: &Principal) -> ApiResul
     }
 }
 
+/// One order, with its returns (read alongside it, from D1).
 pub async fn get(id: &str, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let id = path_id(id, OrderId::parse)?;
-    let order = lifecycle::read(&EdgePorts::new(env, None)?, &id).await?;
+    let db = d1::database(env)?;
+    let ports = EdgePorts::new(env, None)?;
+    let (order, returns) = futures_util::future::join(lifecycle::read(&ports, &id), d1::returns::of_order(&db, &id)).await;
+    let order = order?;
     caller.may_read_order(order.customer_id.as_ref())?;
-    json(200, &order)
+    json(200, &OrderWithReturns { order: &order, returns: returns?.iter().map(ReturnSummary::from).collect() })
+}
+
+/// An order as `GET /v1/orders/{id}` answers it: with a summary of each of its returns.
+#[derive(Serialize)]
+struct OrderWithReturns<'a> {
+    #[serde(flatten)]
+    order: &'a Order,
+    returns: Vec<ReturnSummary>,
 }
 
 /// Moves an order on (mark_ready, collect, ship, deliver, cancel) with its stock effect.

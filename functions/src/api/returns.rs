@@ -1,7 +1,7 @@
 //! Returns and exchanges from every channel: opening one, reading and listing them (an
 //! order's, a store's expected ones, the back office's by status, location and date),
-//! moving one on (receive, reject, cancel, refund), a location's damaged units and a
-//! customer's store credit. The flows are `omniedge::workflows::returns`.
+//! moving one on (receive, reject, cancel, refund), a location's damaged units (and
+//! writing them off) and a customer's store credit. The flows are `omniedge::workflows::returns`.
 
 use crate::config;
 use crate::d1;
@@ -11,10 +11,11 @@ use crate::http::problem::Problem;
 use crate::http::{body_bytes, idempotency_key, invalid_query, json, new_id, parse_json, parse_value, path_id, query_count, Query};
 use crate::ports::EdgePorts;
 use omniedge::access::{AccessError, Principal};
+use omniedge::returns::damaged::{WriteOff, WriteOffRequest};
 use omniedge::returns::{ReceiptRequest, RefundMethod, Rejection, ReturnRequest, ReturnState, ReturnStatus};
 use omniedge::shared::channel::Channel;
 use omniedge::shared::ids::{CustomerId, LocationId, OrderId, ReturnId};
-use omniedge::workflows::ports::ClaimKey;
+use omniedge::workflows::ports::{ClaimKey, ClaimRefused};
 use omniedge::workflows::returns::{self, Actor, Answered, Step};
 use sha2::{Digest, Sha256};
 use worker::{Env, Request, Response};
@@ -170,7 +171,48 @@ pub async fn damaged(location: &str, env: &Env, caller: &Principal) -> ApiResult
     caller.may_handle_returns_at(&location)?;
     let db = d1::database(env)?;
     d1::locations::get(&db, &location).await?.ok_or_else(|| Problem::not_found("location", location.as_str()))?;
-    json(200, &serde_json::json!({ "location_id": location, "items": d1::returns::damaged_at(&db, &location).await? }))
+    let damaged = d1::returns::damaged_at(&db, &location).await?;
+    json(200, &serde_json::json!({ "location_id": location, "items": damaged.items, "counts": damaged.counts, "write_offs": damaged.write_offs }))
+}
+
+/// Writes off damaged units at a location: `POST /v1/locations/{id}/damaged-units/write-offs`,
+/// under `Idempotency-Key`; never below zero, and a refusal changes nothing.
+pub async fn write_off(location: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
+    let location = path_id(location, LocationId::parse)?;
+    caller.may_handle_returns_at(&location)?;
+    let key = idempotency_key(req)?;
+    let (body, fingerprint) = fingerprinted(req).await?;
+    let request: WriteOffRequest = parse_value(body)?;
+    let db = d1::database(env)?;
+    d1::locations::get(&db, &location).await?.ok_or_else(|| Problem::not_found("location", location.as_str()))?;
+    let claim = ClaimKey { scope: format!("{}:write-off:{location}", caller.key_id()), key, fingerprint, owner: new_id("claim") };
+    match d1::idempotency::claim(&db, &claim.scope, &claim.key, &claim.fingerprint, &claim.owner, &crate::http::now_rfc3339()).await?? {
+        d1::idempotency::Claim::Owned => {}
+        d1::idempotency::Claim::Replay { body } => {
+            let response = json(201, &serde_json::from_str::<WriteOff>(&body)?)?;
+            response.headers().set("idempotent-replayed", "true")?;
+            return Ok(response);
+        }
+    }
+    let written: ApiResult<WriteOff> = async {
+        // Another write-off may take the units between the count and the write: count again.
+        for _ in 0..4 {
+            let remaining = d1::returns::damaged_remaining(&db, &location, &request.sku).await?;
+            let write_off = request.clone().write_off(new_id("wo"), location.clone(), remaining, caller.key_id(), chrono::Utc::now())?;
+            if d1::returns::write_off(&db, &claim, &write_off).await? {
+                return Ok(write_off);
+            }
+        }
+        Err(ClaimRefused::InUse.into())
+    }
+    .await;
+    match written {
+        Ok(write_off) => json(201, &write_off),
+        Err(refused) => {
+            d1::idempotency::abandon(&db, &claim.scope, &claim.key, &claim.owner).await?;
+            Err(refused)
+        }
+    }
 }
 
 /// A customer's store credit balance, per currency.

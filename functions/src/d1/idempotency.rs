@@ -49,12 +49,7 @@ pub async fn claim_with(
     with: &dyn Fn() -> ApiResult<Vec<D1PreparedStatement>>,
 ) -> ApiResult<Result<(Claim, Vec<D1Result>), ClaimRefused>> {
     for _ in 0..WAIT_ROUNDS {
-        let insert = db
-            .prepare(
-                "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at, owner) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)
-                 ON CONFLICT(scope, key) DO NOTHING RETURNING key",
-            )
-            .bind(&[scope.into(), key.into(), fingerprint.into(), now.into(), owner.into()])?;
+        let insert = first_claim(db, scope, key, fingerprint, owner, now)?;
         let mut results = db.batch([vec![insert], with()?].concat()).await?;
         if !results.is_empty() && !results[0].results::<serde_json::Value>()?.is_empty() {
             return Ok(Ok((Claim::Owned, results.split_off(1))));
@@ -79,6 +74,17 @@ pub async fn claim_with(
         Delay::from(WAIT_STEP).await;
     }
     Ok(Err(ClaimRefused::InUse))
+}
+
+/// The statement that claims a key no call holds yet (it answers a row when it did): the
+/// first step of `claim`, for callers that send it in one batch with their reads.
+pub fn first_claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, owner: &str, now: &str) -> ApiResult<D1PreparedStatement> {
+    Ok(db
+        .prepare(
+            "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at, owner) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)
+             ON CONFLICT(scope, key) DO NOTHING RETURNING key",
+        )
+        .bind(&[scope.into(), key.into(), fingerprint.into(), now.into(), owner.into()])?)
 }
 
 fn is_stale(claimed_at: &str, now: &str) -> bool {

@@ -47,10 +47,12 @@ pub fn insert(db: &D1Database, order: &Order, revision: &str, claim: [&str; 3]) 
             claim[1].into(),
             claim[2].into(),
         ])?];
+    // Only the batch that inserted the order (at its revision) lists its locations: a
+    // losing writer of the same order id (two racing receipts of one return) adds nothing.
     for location in order.locations() {
         statements.push(
-            db.prepare("INSERT INTO order_locations (order_id, location_id) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?1)")
-                .bind(&[order.id.as_str().into(), location.as_str().into()])?,
+            db.prepare("INSERT INTO order_locations (order_id, location_id) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM orders WHERE id = ?1 AND revision = ?3)")
+                .bind(&[order.id.as_str().into(), location.as_str().into(), revision.into()])?,
         );
     }
     Ok(statements)
@@ -76,9 +78,15 @@ pub async fn get(db: &D1Database, id: &OrderId) -> ApiResult<Option<StoredOrder>
 /// The statements that read an order with its revision and what it owes (`stored` reads
 /// their results); a batch may read more after them, consistently.
 pub fn reads(db: &D1Database, id: &OrderId) -> ApiResult<Vec<D1PreparedStatement>> {
+    reads_of(db, "?1", id.as_str())
+}
+
+/// `reads` of the order whose id is the SQL expression `order` over ?1 = `bind` (such as
+/// a return's order: `(SELECT order_id FROM returns WHERE id = ?1)`).
+pub fn reads_of(db: &D1Database, order: &str, bind: &str) -> ApiResult<Vec<D1PreparedStatement>> {
     Ok(vec![
-        db.prepare("SELECT body, revision FROM orders WHERE id = ?1").bind(&[id.as_str().into()])?,
-        db.prepare("SELECT seq, effect FROM owed_effects WHERE order_id = ?1 ORDER BY seq").bind(&[id.as_str().into()])?,
+        db.prepare(format!("SELECT body, revision FROM orders WHERE id = {order}")).bind(&[bind.into()])?,
+        db.prepare(format!("SELECT seq, effect FROM owed_effects WHERE order_id = {order} ORDER BY seq")).bind(&[bind.into()])?,
     ])
 }
 

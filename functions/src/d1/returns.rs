@@ -1,7 +1,9 @@
 //! Returns in D1: `returns` (the Return document and the columns it is listed by),
 //! `return_lines` (conditions where received: the damaged-units list), `return_steps`
 //! (who moved it on, when), `goodwill_issued` (once per return), `store_credit_entries`
-//! (each refund to store credit; the balance it adds to is `store_credit`'s), and the workflows' return store over them. A step is one
+//! (each refund to store credit; the balance it adds to is `store_credit`'s),
+//! `damaged_write_offs` (damaged units written off, never below zero), and the
+//! workflows' return store over them. A step is one
 //! batch that first moves the return's order to a new revision (only while it is still
 //! at the revision the step read, and only while the step owns its Idempotency-Key);
 //! every other statement of the batch runs only if that happened.
@@ -10,10 +12,11 @@ use super::order_store::D1OrderStore;
 use super::{document, documents, idempotency, orders, store_credit};
 use crate::http::error::ApiResult;
 use crate::http::new_id;
+use omniedge::returns::damaged::{DamagedCount, WriteOff};
 use omniedge::returns::{Condition, Return, ReturnState, ReturnStatus};
-use omniedge::shared::ids::{LocationId, OrderId, ReturnId};
+use omniedge::shared::ids::{LocationId, OrderId, ReturnId, Sku};
 use omniedge::workflows::ports::{
-    ClaimKey, ClaimRefused, PortError, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StoredOrder, Unavailable,
+    ClaimKey, ClaimRefused, PortError, ReadOf, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StoredOrder, Unavailable,
 };
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
@@ -118,18 +121,42 @@ impl ReturnStore for D1OrderStore {
     async fn write(&self, write: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>> {
         self.write_step(write).await.map_err(unavailable)?
     }
+
+    /// The claim and the read in one batch; only a key already claimed takes `claim_step`'s
+    /// longer way (replay, wait, take over), with the batch's read (a read gone stale
+    /// meanwhile only makes the step's write miss its revision and read again).
+    async fn claim_and_read(&self, key: &ClaimKey, of: ReadOf<'_>) -> Result<(ReturnClaim, Option<(StoredOrder, Vec<Return>)>), PortError<ClaimRefused>> {
+        let (inserted, read) = self.claim_with_read(key, of).await.map_err(unavailable)?;
+        let claim = if inserted { ReturnClaim::Owned } else { self.claim_step(key).await? };
+        Ok((claim, read))
+    }
 }
 
 impl D1OrderStore {
     async fn read_order_with_returns(&self, order: &OrderId) -> ApiResult<Option<(StoredOrder, Vec<Return>)>> {
-        let db = &self.db;
-        let mut batch = orders::reads(db, order)?;
-        batch.push(db.prepare(OF_ORDER).bind(&[order.as_str().into()])?);
-        let results = db.batch(batch).await?;
-        let Some(stored) = orders::stored(&results)? else { return Ok(None) };
-        let rows: Vec<super::DocumentRow> = results.get(2).map(|r| r.results()).transpose()?.unwrap_or_default();
-        let returns = rows.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<_, _>>()?;
-        Ok(Some((stored, returns)))
+        let results = self.db.batch(self.order_reads(ReadOf::Order(order))?).await?;
+        with_returns(&results)
+    }
+
+    /// Claims `key` if no call holds it (true then) and reads what `of` names, in one batch.
+    async fn claim_with_read(&self, key: &ClaimKey, of: ReadOf<'_>) -> ApiResult<(bool, Option<(StoredOrder, Vec<Return>)>)> {
+        let now = crate::http::now_rfc3339();
+        let mut batch = vec![idempotency::first_claim(&self.db, &key.scope, &key.key, &key.fingerprint, &key.owner, &now)?];
+        batch.extend(self.order_reads(of)?);
+        let results = self.db.batch(batch).await?;
+        let inserted = !results[0].results::<serde_json::Value>()?.is_empty();
+        Ok((inserted, with_returns(&results[1..])?))
+    }
+
+    /// The order `of` names, what it owes and every return of it.
+    fn order_reads(&self, of: ReadOf<'_>) -> ApiResult<Vec<D1PreparedStatement>> {
+        let (order, bind) = match of {
+            ReadOf::Order(id) => ("?1", id.as_str()),
+            ReadOf::Return(id) => ("(SELECT order_id FROM returns WHERE id = ?1)", id.as_str()),
+        };
+        let mut reads = orders::reads_of(&self.db, order, bind)?;
+        reads.push(self.db.prepare(format!("SELECT body FROM returns WHERE order_id = {order} ORDER BY created_at, id")).bind(&[bind.into()])?);
+        Ok(reads)
     }
 
     async fn write_step(&self, w: ReturnWrite<'_>) -> ApiResult<Result<ReturnWritten, PortError<ReturnWriteRefused>>> {
@@ -224,11 +251,17 @@ pub async fn get(db: &D1Database, id: &ReturnId) -> ApiResult<Option<Return>> {
     document(db, "SELECT body FROM returns WHERE id = ?1", &[id.as_str().into()]).await
 }
 
-const OF_ORDER: &str = "SELECT body FROM returns WHERE order_id = ?1 ORDER BY created_at, id";
-
 /// An order's returns, oldest first.
 pub async fn of_order(db: &D1Database, order: &OrderId) -> ApiResult<Vec<Return>> {
-    documents(db, OF_ORDER, &[order.as_str().into()]).await
+    documents(db, "SELECT body FROM returns WHERE order_id = ?1 ORDER BY created_at, id", &[order.as_str().into()]).await
+}
+
+/// The order and its returns read by a batch of `order_reads`.
+fn with_returns(results: &[worker::D1Result]) -> ApiResult<Option<(StoredOrder, Vec<Return>)>> {
+    let Some(stored) = orders::stored(results)? else { return Ok(None) };
+    let rows: Vec<super::DocumentRow> = results.get(2).map(|r| r.results()).transpose()?.unwrap_or_default();
+    let returns = rows.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<_, _>>()?;
+    Ok(Some((stored, returns)))
 }
 
 /// Returns heading to a location and not yet received, oldest first.
@@ -272,14 +305,94 @@ pub struct DamagedLine {
     pub received_at: String,
 }
 
-pub async fn damaged_at(db: &D1Database, location: &LocationId) -> ApiResult<Vec<DamagedLine>> {
-    Ok(db
-        .prepare(
-            "SELECT return_id, sku, quantity, received_at FROM return_lines WHERE received_location_id = ?1 AND condition = 'damaged'
-             ORDER BY received_at DESC, return_id LIMIT 500",
-        )
-        .bind(&[location.as_str().into()])?
-        .all()
-        .await?
-        .results()?)
+/// A location's damaged units: what arrived damaged, the counts per SKU (received, written
+/// off, remaining) and the write-offs, newest first; read at one instant.
+#[derive(Debug, Serialize)]
+pub struct Damaged {
+    pub items: Vec<DamagedLine>,
+    pub counts: Vec<DamagedCount>,
+    pub write_offs: Vec<WriteOff>,
+}
+
+/// Per SKU at a location (?1; only SKU ?2 unless NULL): units received damaged, and written off.
+const DAMAGED_COUNTS: &str = "SELECT sku, SUM(received) AS received, SUM(written_off) AS written_off FROM (
+       SELECT sku, quantity AS received, 0 AS written_off FROM return_lines WHERE received_location_id = ?1 AND condition = 'damaged'
+       UNION ALL SELECT sku, 0, quantity FROM damaged_write_offs WHERE location_id = ?1
+     ) WHERE ?2 IS NULL OR sku = ?2 GROUP BY sku ORDER BY sku";
+
+#[derive(Deserialize)]
+struct CountRow {
+    sku: String,
+    received: u32,
+    written_off: u32,
+}
+
+fn counts(rows: Vec<CountRow>) -> Vec<DamagedCount> {
+    rows.into_iter().filter_map(|r| Some(DamagedCount::new(Sku::parse(&r.sku).ok()?, r.received, r.written_off))).collect()
+}
+
+pub async fn damaged_at(db: &D1Database, location: &LocationId) -> ApiResult<Damaged> {
+    let at = JsValue::from(location.as_str());
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "SELECT return_id, sku, quantity, received_at FROM return_lines WHERE received_location_id = ?1 AND condition = 'damaged'
+                 ORDER BY received_at DESC, return_id LIMIT 500",
+            )
+            .bind(std::slice::from_ref(&at))?,
+            db.prepare(DAMAGED_COUNTS).bind(&[at.clone(), JsValue::NULL])?,
+            db.prepare("SELECT body FROM damaged_write_offs WHERE location_id = ?1 ORDER BY at DESC, id LIMIT 500").bind(&[at])?,
+        ])
+        .await?;
+    let [items, count_rows, write_offs] = [0, 1, 2].map(|i| results.get(i));
+    let write_offs: Vec<super::DocumentRow> = write_offs.map(|r| r.results()).transpose()?.unwrap_or_default();
+    Ok(Damaged {
+        items: items.map(|r| r.results()).transpose()?.unwrap_or_default(),
+        counts: counts(count_rows.map(|r| r.results()).transpose()?.unwrap_or_default()),
+        write_offs: write_offs.iter().map(|r| serde_json::from_str(&r.body)).collect::<Result<_, _>>()?,
+    })
+}
+
+/// Damaged units of `sku` still at `location`.
+pub async fn damaged_remaining(db: &D1Database, location: &LocationId, sku: &Sku) -> ApiResult<u32> {
+    let rows: Vec<CountRow> = db.prepare(DAMAGED_COUNTS).bind(&[location.as_str().into(), sku.as_str().into()])?.all().await?.results()?;
+    Ok(counts(rows).first().map_or(0, |c| c.remaining))
+}
+
+/// Writes `w` off under the claimed key, in one batch: only while the location still
+/// holds that many damaged units of the SKU and the claim is still owned, with the answer
+/// recorded for retries. False when it no longer holds them (nothing was written).
+pub async fn write_off(db: &D1Database, claim: &ClaimKey, w: &WriteOff) -> ApiResult<bool> {
+    let body = serde_json::to_string(w)?;
+    let (scope, key, owner) = (claim.scope.as_str(), claim.key.as_str(), claim.owner.as_str());
+    let results = db
+        .batch(vec![
+            db.prepare(format!(
+                "INSERT INTO damaged_write_offs (id, location_id, sku, quantity, reason, by_key, at, body)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE {}
+                 AND (SELECT COALESCE(SUM(quantity), 0) FROM return_lines WHERE received_location_id = ?2 AND sku = ?3 AND condition = 'damaged')
+                   - (SELECT COALESCE(SUM(quantity), 0) FROM damaged_write_offs WHERE location_id = ?2 AND sku = ?3) >= ?4",
+                idempotency::still_owned(9, 10, 11)
+            ))
+            .bind(&[
+                w.id.as_str().into(),
+                w.location_id.as_str().into(),
+                w.sku.as_str().into(),
+                w.quantity.get().into(),
+                w.reason.as_str().into(),
+                w.by.as_str().into(),
+                stamp(&w.at).into(),
+                body.as_str().into(),
+                scope.into(),
+                key.into(),
+                owner.into(),
+            ])?,
+            db.prepare(
+                "UPDATE idempotency_records SET state = 'done', status = 201, response = ?4 WHERE scope = ?1 AND key = ?2 AND owner = ?3
+                 AND state = 'pending' AND EXISTS (SELECT 1 FROM damaged_write_offs WHERE id = ?5)",
+            )
+            .bind(&[scope.into(), key.into(), owner.into(), body.as_str().into(), w.id.as_str().into()])?,
+        ])
+        .await?;
+    Ok(results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0) == 1)
 }

@@ -50,6 +50,11 @@ impl From<SettleError> for ApiError {
         ApiError(Problem::internal())
     }
 }
+impl From<omniedge::returns::damaged::WriteOffError> for ApiError {
+    fn from(e: omniedge::returns::damaged::WriteOffError) -> Self {
+        ApiError(e.into())
+    }
+}
 impl From<ClaimRefused> for ApiError {
     fn from(e: ClaimRefused) -> Self {
         ApiError(e.into())

@@ -24,6 +24,7 @@ use omniedge::sales::store_credit::StoreCreditError;
 use omniedge::workflows::lifecycle::MoveError;
 use omniedge::workflows::placement::PlacementError;
 use omniedge::workflows::ports::ClaimRefused;
+use omniedge::returns::damaged::WriteOffError;
 use omniedge::returns::exchange::ExchangeError;
 use omniedge::returns::ReturnError;
 use omniedge::workflows::returns::ReturnFlowError;
@@ -341,14 +342,25 @@ impl From<ReturnError> for Problem {
     }
 }
 
+impl From<WriteOffError> for Problem {
+    fn from(e: WriteOffError) -> Self {
+        let detail = e.to_string();
+        match e {
+            WriteOffError::ExceedsDamaged { sku, requested, remaining } => {
+                Problem::unprocessable("write_off_exceeds_damaged", detail).with("sku", sku).with("requested", requested).with("remaining", remaining)
+            }
+        }
+    }
+}
+
 impl From<ExchangeError> for Problem {
     fn from(e: ExchangeError) -> Self {
         let detail = e.to_string();
         match e {
             ExchangeError::UnknownProduct { sku } => Problem::unprocessable("unknown_sku", detail).with("sku", sku),
             ExchangeError::OtherStyle { replacement, .. } => Problem::unprocessable("replacement_other_style", detail).with("sku", replacement),
-            ExchangeError::PriceDiffers { replacement, paid, price, .. } => {
-                Problem::unprocessable("replacement_price_differs", detail).with("sku", replacement).with("paid", paid).with("price", price)
+            ExchangeError::OtherCurrency { replacement, paid, price, .. } => {
+                Problem::unprocessable("replacement_other_currency", detail).with("sku", replacement).with("paid", paid).with("price", price)
             }
         }
     }
@@ -648,8 +660,13 @@ mod tests {
             let p: Problem = e.into();
             assert_eq!((p.status, p.code.as_str()), (status, code));
         }
-        let p: Problem = ReturnFlowError::from(ReturnError::OverReturn { sku, requested: 2, returnable: 1 }).into();
+        let p: Problem = ReturnFlowError::from(ReturnError::OverReturn { sku: sku.clone(), requested: 2, returnable: 1 }).into();
         assert_eq!((&p.extensions["requested"], &p.extensions["returnable"]), (&json!(2), &json!(1)));
+        let eur = |amount: &str| Money { amount: amount.parse().unwrap(), currency: Currency::parse("EUR").unwrap() };
+        let p: Problem = ExchangeError::OtherCurrency { sku: sku.clone(), replacement: sku.clone(), paid: eur("1.00"), price: eur("1.00") }.into();
+        assert_eq!((p.status, p.code.as_str()), (422, "replacement_other_currency"));
+        let p: Problem = WriteOffError::ExceedsDamaged { sku, requested: 3, remaining: 2 }.into();
+        assert_eq!((p.status, p.code.as_str(), &p.extensions["remaining"]), (422, "write_off_exceeds_damaged", &json!(2)));
     }
 
     #[test]

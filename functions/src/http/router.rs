@@ -43,6 +43,7 @@ enum Route<'a> {
     ReturnAction(&'a str, &'a str),
     ExpectedReturns(&'a str),
     DamagedUnits(&'a str),
+    DamagedWriteOffs(&'a str),
     StoreCredit(&'a str),
     /// Tests only (with `FAULT_INJECTION`): many holds at once, for flash-sale tests.
     TestHolds(&'a str),
@@ -94,6 +95,7 @@ impl<'a> Route<'a> {
             ["v1", "returns", id, action] => Route::ReturnAction(id, action),
             ["v1", "locations", id, "returns"] => Route::ExpectedReturns(id),
             ["v1", "locations", id, "damaged-units"] => Route::DamagedUnits(id),
+            ["v1", "locations", id, "damaged-units", "write-offs"] => Route::DamagedWriteOffs(id),
             ["v1", "customers", id, "store-credit"] => Route::StoreCredit(id),
             ["v1", "test-hooks", "stock", sku, "holds"] => Route::TestHolds(sku),
             ["v1", "reminders", "vapid-public-key"] => Route::VapidKey,
@@ -127,6 +129,7 @@ impl<'a> Route<'a> {
             Route::Returns => &[Get, Post],
             Route::Return(_) | Route::ExpectedReturns(_) | Route::DamagedUnits(_) | Route::StoreCredit(_) => &[Get],
             Route::ReturnAction(..) => &[Post],
+            Route::DamagedWriteOffs(_) => &[Post],
             Route::Location(_) | Route::Product(_) => &[Get, Put],
             // `lookup` is also readable as a SKU, so GET falls through to the SKU lookup.
             Route::StockLookup => &[Get, Post],
@@ -164,6 +167,7 @@ impl<'a> Route<'a> {
             // A shopper's session opens, reads and cancels returns of the shopper's own orders.
             Route::Returns | Route::Return(_) | Route::ReturnAction(..) | Route::StoreCredit(_) => true,
             Route::ExpectedReturns(_) | Route::DamagedUnits(_) => false,
+            Route::DamagedWriteOffs(_) => false,
         }
     }
 }
@@ -276,6 +280,7 @@ async fn serve(mut req: Request, env: &Env, origin: Option<&str>, grant: &mut co
         (Route::ReturnAction(id, action), _) => returns::act(id, action, &mut req, env, &caller).await,
         (Route::ExpectedReturns(id), _) => returns::expected(id, env, &caller).await,
         (Route::DamagedUnits(id), _) => returns::damaged(id, env, &caller).await,
+        (Route::DamagedWriteOffs(id), _) => returns::write_off(id, &mut req, env, &caller).await,
         (Route::StoreCredit(id), _) => returns::store_credit(id, env, &caller).await,
         (Route::Health | Route::DeepHealth | Route::OpenApi | Route::Unsubscribe | Route::ReminderClick(_) | Route::ReminderShown(_), _) => {
             unreachable!("public routes are answered above")
