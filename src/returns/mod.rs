@@ -23,7 +23,7 @@ use crate::shared::quantity::PositiveQuantity;
 use chrono::{DateTime, Duration, Utc};
 use exchange::{Goodwill, Replacement};
 use policy::ReturnPolicy;
-use refund::{delivery_paid, from_minor, unit_prices_paid};
+use refund::{delivery_paid, from_minor, unit_prices_paid, Payout};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -214,7 +214,14 @@ pub struct Receipt {
 pub enum ReturnState {
     Requested,
     Received { receipt: Receipt },
-    Refunded { receipt: Receipt, refunded_to: RefundMethod },
+    Refunded {
+        receipt: Receipt,
+        refunded_to: RefundMethod,
+        /// How much went to the original payment and how much became store credit (the
+        /// share the order paid with store credit comes back as store credit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payout: Option<Payout>,
+    },
     Rejected { reason: String },
     Cancelled,
 }
@@ -475,13 +482,36 @@ impl Return {
         Ok(())
     }
 
-    /// The refund was paid out, to `method`.
-    pub fn refunded(&mut self, method: RefundMethod, by: &str, now: DateTime<Utc>) -> Result<(), ReturnError> {
+    /// Where its refund went, once refunded.
+    pub fn payout(&self) -> Option<&Payout> {
         match &self.state {
-            ReturnState::Received { .. } if method == RefundMethod::StoreCredit && self.customer_id.is_none() => Err(ReturnError::NoCustomerForCredit),
+            ReturnState::Refunded { payout, .. } => payout.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// What this return gave back to the order's original payment.
+    pub fn refunded_to_payment(&self) -> Decimal {
+        match &self.state {
+            ReturnState::Refunded { payout: Some(payout), .. } => payout.original_payment.amount,
+            ReturnState::Refunded { refunded_to: RefundMethod::OriginalPayment { .. }, payout: None, .. } => self.refund.total.amount,
+            _ => Decimal::ZERO,
+        }
+    }
+
+    /// The refund was paid out, to `method`: to the original payment at most what it paid
+    /// for `order` less what the order's `others` returns gave back to it, the rest (what
+    /// store credit paid) as store credit.
+    pub fn refunded(&mut self, method: RefundMethod, order: &Order, others: &[Return], by: &str, now: DateTime<Utc>) -> Result<(), ReturnError> {
+        let paid_by_payment = order.store_credit.as_ref().map_or(&order.totals.grand_total, |credit| &credit.balance_due);
+        let before: Decimal = others.iter().filter(|r| r.id != self.id).map(Return::refunded_to_payment).sum();
+        let to_payment = matches!(method, RefundMethod::OriginalPayment { .. });
+        let payout = refund::payout(&self.refund.total, to_payment, paid_by_payment, before);
+        match &self.state {
+            ReturnState::Received { .. } if !payout.store_credit.amount.is_zero() && self.customer_id.is_none() => Err(ReturnError::NoCustomerForCredit),
             ReturnState::Received { receipt } => {
                 let receipt = receipt.clone();
-                self.step(ReturnState::Refunded { receipt, refunded_to: method }, by, now);
+                self.step(ReturnState::Refunded { receipt, refunded_to: method, payout: Some(payout) }, by, now);
                 Ok(())
             }
             state => Err(ReturnError::InvalidTransition { status: state.status(), action: "refunded" }),

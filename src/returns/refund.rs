@@ -3,10 +3,13 @@
 //! line's share over its units, in minor units with the remainders handed out one by
 //! one, so the parts always add up exactly to what was paid and every return of an
 //! order takes the next units' shares: the sum over all returns never exceeds it.
+//! Where the money goes (`payout`): the original payment gets back at most what it paid,
+//! and what store credit paid comes back as store credit.
 
 use crate::pricing::minor_units;
 use crate::sales::placement::Order;
-use crate::shared::money::Currency;
+use crate::shared::money::{Currency, Money};
+use serde::{Deserialize, Serialize};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
@@ -66,4 +69,25 @@ mod tests {
         assert_eq!(spread(5, &[0, 0]), vec![0, 0]);
         assert_eq!(spread(0, &[3, 4]), vec![0, 0]);
     }
+}
+
+/// Where a refund's money went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payout {
+    pub original_payment: Money,
+    pub store_credit: Money,
+}
+
+/// Splits a refund of `total`: asked to the original payment, it gets at most what that
+/// payment still covers (`paid_by_payment`, the order's total less the store credit it
+/// spent, less `refunded_to_payment` by earlier returns) and the rest is store credit;
+/// asked as store credit, all of it is.
+pub fn payout(total: &Money, to_payment: bool, paid_by_payment: &Money, refunded_to_payment: Decimal) -> Payout {
+    let covered = if to_payment { (paid_by_payment.amount - refunded_to_payment).max(Decimal::ZERO).min(total.amount) } else { Decimal::ZERO };
+    let money = |amount: Decimal| {
+        let mut amount = amount;
+        amount.rescale(minor_units(total.currency));
+        Money { amount, currency: total.currency }
+    };
+    Payout { original_payment: money(covered), store_credit: money(total.amount - covered) }
 }

@@ -134,7 +134,8 @@ fn receiving_records_conditions_and_restocks_only_resellable_units() {
     r.receive(at.clone(), &[(sock.clone(), Condition::Resellable), (shoe.clone(), Condition::Damaged)], "key_s9", day(6)).unwrap();
     assert_eq!(r.restocks(), vec![(sock.clone(), r.receipt_ref(&sock), at, PositiveQuantity::new(2).unwrap())]);
     assert!(r.reject("too late".into(), "admin", day(7)).is_err());
-    r.refunded(RefundMethod::OriginalPayment { psp_reference: "re_1".into() }, "admin", day(7)).unwrap();
+    r.refunded(RefundMethod::OriginalPayment { psp_reference: "re_1".into() }, &order, &[], "admin", day(7)).unwrap();
+    assert_eq!(r.payout().map(|p| (p.original_payment.clone(), p.store_credit.amount)), Some((r.refund.total.clone(), Decimal::ZERO)), "no credit spent: all back to the card");
     let steps: Vec<(ReturnStatus, &str)> = r.history.iter().map(|s| (s.status, s.by.as_str())).collect();
     assert_eq!(steps, vec![(ReturnStatus::Requested, "key_cc"), (ReturnStatus::Received, "key_s9"), (ReturnStatus::Refunded, "admin")]);
     let json = serde_json::to_value(&r).unwrap();
@@ -306,4 +307,33 @@ fn over_any_mix_of_exchanges_at_any_price_the_refunds_never_exceed_what_was_paid
         assert!(refunded <= order.totals.grand_total.amount, "{refunded} refunded of {} paid", order.totals.grand_total.amount);
         assert!(charged >= Decimal::ZERO);
     }
+}
+
+/// An order paid partly with store credit: refunds go back to the card up to what the
+/// card paid, over all of the order's returns; the rest comes back as store credit.
+#[test]
+fn what_store_credit_paid_comes_back_as_store_credit() {
+    let mut order = order("collected");
+    let total = order.totals.grand_total.clone();
+    let credit = Money { amount: Decimal::new(10000, 2), currency: total.currency };
+    let card = Money { amount: total.amount - credit.amount, currency: total.currency };
+    order.store_credit = Some(crate::sales::store_credit::CreditApplied { applied: credit.clone(), balance_due: card.clone() });
+    order.customer_id = Some(CustomerId::parse("cus_1").unwrap());
+    let at = LocationId::parse("s9").unwrap();
+    let mut done: Vec<Return> = Vec::new();
+    for (sku, quantity) in [("SHOE", 1), ("SOCK", 2)] {
+        let mut r = open(&order, &done, ask(&[(sku, quantity, ReturnReason::ChangedMind)]), day(5)).unwrap();
+        r.receive(at.clone(), &[(Sku::parse(sku).unwrap(), Condition::Resellable)], "key_s9", day(6)).unwrap();
+        r.refunded(RefundMethod::OriginalPayment { psp_reference: format!("re_{sku}") }, &order, &done, "admin", day(7)).unwrap();
+        let payout = r.payout().unwrap().clone();
+        assert_eq!(payout.original_payment.amount + payout.store_credit.amount, r.refund.total.amount, "the parts make the refund");
+        done.push(r);
+    }
+    let to_card: Decimal = done.iter().map(|r| r.payout().unwrap().original_payment.amount).sum();
+    let to_credit: Decimal = done.iter().map(|r| r.payout().unwrap().store_credit.amount).sum();
+    let refunded: Decimal = done.iter().map(|r| r.refund.total.amount).sum();
+    assert!(to_card <= card.amount, "the card never gets back more than it paid");
+    assert_eq!(to_card, card.amount.min(refunded), "card first");
+    assert_eq!(to_credit, refunded - to_card);
+    assert!(to_credit > Decimal::ZERO && done[1].payout().unwrap().original_payment.amount.is_zero(), "the card was used up by the first return");
 }

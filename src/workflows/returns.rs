@@ -190,7 +190,7 @@ pub async fn step<P: Ports>(
                 (None, None) => None,
             };
             let (stored, returns) = found.ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
-            let mut ret = returns.into_iter().find(|r| &r.id == id).ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
+            let mut ret = returns.iter().find(|r| &r.id == id).cloned().ok_or_else(|| ReturnFlowError::NotFound(id.clone()))?;
             (actor.authorize)(&ret)?;
             order_id = Some(ret.order_id.clone());
             // Whatever the order still owes (the replacement's hold) is applied first.
@@ -216,8 +216,8 @@ pub async fn step<P: Ports>(
                     (replacement_holds(&ret, true), None, None, None)
                 }
                 Step::Refund(method) => {
-                    ret.refunded(method.clone(), by, now)?;
-                    let credit = (*method == RefundMethod::StoreCredit).then(|| ret.refund.total.clone());
+                    ret.refunded(method.clone(), &stored.order, &returns, by, now)?;
+                    let credit = ret.payout().map(|p| p.store_credit.clone()).filter(|credit| !credit.amount.is_zero());
                     (Vec::new(), None, None, credit)
                 }
             };

@@ -2,7 +2,8 @@
 // issued by a refund pays part of a web order and the rest of a POS sale; a balance never
 // goes below zero, even when two checkouts race for it; a refused checkout changes
 // nothing (no order, no stock taken, the balance as it was); a cancelled order gives its
-// credit back exactly once.
+// credit back exactly once; returning what credit paid for gives credit back, and the
+// card never gets back more than it paid.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { call, concurrently, expectProblem, expectStatus, fresh, uid } from "./api.mjs";
@@ -107,4 +108,40 @@ describe("store credit at checkout", () => {
     expectProblem(await act(order.id, "cancel"), 409, "invalid_transition");
     assert.deepEqual(await balanceOf(customer.id), [["EUR", credit]], "given back once");
   });
+
+  test("a return of an order paid partly with store credit: the card gets back what it paid, the rest comes back as store credit", async () => {
+    const { loc, sku } = await world({ locations: { store: { km: 1 } }, products: { boot: { price: "50.00" }, lace: { price: "5.00" } }, stock: { boot: { store: 3 }, lace: { store: 5 } } });
+    const { customer, credit } = await creditedCustomer(sku.boot, loc.store);
+    assert.equal(credit, 5000);
+    const pos = await storeKey(loc.store);
+    // 55.00 of boot and laces, 45.00 of it by store credit, 10.00 by card.
+    const sale = expectStatus(
+      await placeOrder(
+        { customer_id: customer.id, lines: [{ sku: sku.boot, quantity: 1 }, { sku: sku.lace, quantity: 1 }], fulfilment: inStore(), payment: { method: "paid_in_store", reference: `pos_${uid()}` }, store_credit: eur("45.00") },
+        { key: pos },
+      ),
+      201,
+      "sale",
+    );
+    assert.deepEqual([cents(sale.totals.grand_total), cents(sale.store_credit.balance_due)], [5500, 1000]);
+    assert.deepEqual(await balanceOf(customer.id), [["EUR", 500]]);
+    const headers = () => ({ "idempotency-key": fresh("ret") });
+    const refundOf = async (line) => {
+      const opened = expectStatus(
+        await call("POST", "/v1/returns", { body: { order_id: sale.id, location_id: loc.store, lines: [{ ...line, reason: { code: "changed_mind" } }], received: [{ sku: line.sku, condition: "resellable" }] }, key: pos, headers: headers() }),
+        201,
+        "return at the till",
+      );
+      return expectStatus(await call("POST", `/v1/returns/${opened.id}/refund`, { body: { method: "original_payment", psp_reference: `re_${uid()}` }, key: pos, headers: headers() }), 200, "refund");
+    };
+    // The boot (50.00): 10.00 back to the card (all it paid), 40.00 back as store credit.
+    const boot = await refundOf({ sku: sku.boot, quantity: 1 });
+    assert.deepEqual([cents(boot.payout.original_payment), cents(boot.payout.store_credit)], [1000, 4000]);
+    assert.deepEqual(await balanceOf(customer.id), [["EUR", 4500]]);
+    // The laces (5.00): the card has had all it paid back, so all of it is store credit.
+    const laces = await refundOf({ sku: sku.lace, quantity: 1 });
+    assert.deepEqual([cents(laces.payout.original_payment), cents(laces.payout.store_credit)], [0, 500]);
+    assert.deepEqual(await balanceOf(customer.id), [["EUR", 5000]], "every cent of credit is back, and the card got back exactly what it paid");
+  });
 });
+
