@@ -155,8 +155,9 @@ fn digest(id: &ReturnId) -> String {
 
 /// Sets the return's replacement units and goodwill: checks every exchanged line against
 /// the catalog (`products`: the returned, replacement and gift SKUs) and settles its price
-/// difference line by line: a dearer replacement adds to the balance due at the till, a
-/// cheaper one refunds the difference (at most what the returned units paid).
+/// difference: a dearer replacement adds to the balance due at the till, a cheaper one
+/// refunds the difference (at most what the returned units paid); what the return
+/// refunds pays the balance first, so the shopper either pays or is refunded the net.
 /// Replacement units are held for `hold` from `now`.
 pub fn arrange(ret: &mut Return, order: &Order, products: &[Product], policy: &GoodwillPolicy, now: DateTime<Utc>, hold: Duration) -> Result<(), ExchangeError> {
     let product = |sku: &Sku| products.iter().find(|p| &p.sku == sku).ok_or_else(|| ExchangeError::UnknownProduct { sku: sku.clone() });
@@ -183,6 +184,14 @@ pub fn arrange(ret: &mut Return, order: &Order, products: &[Product], policy: &G
             false => balance_due += difference,
         }
         set_aside(replacement, &wanted.name, line.quantity, wanted.price.clone());
+    }
+    // The return's refund pays for dearer replacements first (the shopper is not charged
+    // at the till and refunded later): only what it cannot cover is due, and only what is
+    // left of it is refunded.
+    for line in &mut ret.lines {
+        let used = balance_due.min(line.refund.amount);
+        line.refund.amount -= used;
+        balance_due -= used;
     }
     ret.refund = super::Refund::of(&ret.lines, ret.refund.delivery.clone());
     if let Some(offer) = policy.offer_for(ret) {

@@ -337,3 +337,27 @@ fn what_store_credit_paid_comes_back_as_store_credit() {
     assert_eq!(to_credit, refunded - to_card);
     assert!(to_credit > Decimal::ZERO && done[1].payout().unwrap().original_payment.amount.is_zero(), "the card was used up by the first return");
 }
+
+/// One return with a dearer and a cheaper exchange, or a dearer exchange and a plain
+/// return: the shopper pays or is refunded the net, never both.
+#[test]
+fn a_return_pays_for_its_dearer_replacements_before_it_refunds() {
+    use exchange::{arrange, GoodwillPolicy};
+    let order = order("delivered");
+    let products = [product("SOCK", "SOCKS", "14.95"), product("SOCK-L", "SOCKS", "17.45"), product("SHOE", "SHOES", "89.95"), product("SHOE-B", "SHOES", "79.95"), product("CAP", "CAPS", "9.99")];
+    let arranged = |lines: &[(&str, u32, Option<&str>)]| {
+        let mut request = ask(&lines.iter().map(|(sku, quantity, _)| (*sku, *quantity, ReturnReason::WrongSize)).collect::<Vec<_>>());
+        for (line, (_, _, replacement)) in request.lines.iter_mut().zip(lines) {
+            line.replacement_sku = replacement.map(|r| Sku::parse(r).unwrap());
+        }
+        let mut r = open(&order, &[], request, day(5)).unwrap();
+        arrange(&mut r, &order, &products, &GoodwillPolicy::default(), day(5), Duration::days(3)).unwrap();
+        (r.refund.total.amount.to_string(), r.replacement.unwrap().balance_due.amount.to_string())
+    };
+    // +5.00 for the socks, -10.00 for the shoes: 5.00 back, nothing to pay.
+    assert_eq!(arranged(&[("SOCK", 2, Some("SOCK-L")), ("SHOE", 1, Some("SHOE-B"))]), ("5.00".into(), "0.00".into()));
+    // +5.00 for the socks, one cap returned (9.33 paid after the discount): 4.33 back.
+    let (refund, due) = arranged(&[("SOCK", 2, Some("SOCK-L")), ("CAP", 1, None)]);
+    assert_eq!(due, "0.00");
+    assert_eq!(refund, "4.33");
+}
