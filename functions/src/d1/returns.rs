@@ -314,11 +314,11 @@ pub struct Damaged {
     pub write_offs: Vec<WriteOff>,
 }
 
-/// Per SKU at a location (?1; only SKU ?2 unless NULL): units received damaged, and written off.
+/// Per SKU at a location (?1): units received damaged, and written off.
 const DAMAGED_COUNTS: &str = "SELECT sku, SUM(received) AS received, SUM(written_off) AS written_off FROM (
        SELECT sku, quantity AS received, 0 AS written_off FROM return_lines WHERE received_location_id = ?1 AND condition = 'damaged'
        UNION ALL SELECT sku, 0, quantity FROM damaged_write_offs WHERE location_id = ?1
-     ) WHERE ?2 IS NULL OR sku = ?2 GROUP BY sku ORDER BY sku";
+     ) GROUP BY sku ORDER BY sku";
 
 #[derive(Deserialize)]
 struct CountRow {
@@ -340,7 +340,7 @@ pub async fn damaged_at(db: &D1Database, location: &LocationId) -> ApiResult<Dam
                  ORDER BY received_at DESC, return_id LIMIT 500",
             )
             .bind(std::slice::from_ref(&at))?,
-            db.prepare(DAMAGED_COUNTS).bind(&[at.clone(), JsValue::NULL])?,
+            db.prepare(DAMAGED_COUNTS).bind(std::slice::from_ref(&at))?,
             db.prepare("SELECT body FROM damaged_write_offs WHERE location_id = ?1 ORDER BY at DESC, id LIMIT 500").bind(&[at])?,
         ])
         .await?;
@@ -353,10 +353,24 @@ pub async fn damaged_at(db: &D1Database, location: &LocationId) -> ApiResult<Dam
     })
 }
 
+/// SQL for the damaged units of one SKU (placeholder `?{sku}`) still at one location
+/// (`?{at}`): received damaged there less written off there, both read by index on the
+/// location and SKU, so its cost does not grow with the location's other SKUs.
+fn damaged_left(at: u8, sku: u8) -> String {
+    format!(
+        "(SELECT COALESCE(SUM(quantity), 0) FROM return_lines WHERE received_location_id = ?{at} AND sku = ?{sku} AND condition = 'damaged')
+         - (SELECT COALESCE(SUM(quantity), 0) FROM damaged_write_offs WHERE location_id = ?{at} AND sku = ?{sku})"
+    )
+}
+
 /// Damaged units of `sku` still at `location`.
 pub async fn damaged_remaining(db: &D1Database, location: &LocationId, sku: &Sku) -> ApiResult<u32> {
-    let rows: Vec<CountRow> = db.prepare(DAMAGED_COUNTS).bind(&[location.as_str().into(), sku.as_str().into()])?.all().await?.results()?;
-    Ok(counts(rows).first().map_or(0, |c| c.remaining))
+    #[derive(Deserialize)]
+    struct Left {
+        remaining: i64,
+    }
+    let left: Option<Left> = db.prepare(format!("SELECT {} AS remaining", damaged_left(1, 2))).bind(&[location.as_str().into(), sku.as_str().into()])?.first(None).await?;
+    Ok(left.map_or(0, |l| u32::try_from(l.remaining).unwrap_or(0)))
 }
 
 /// Writes `w` off under the claimed key, in one batch: only while the location still
@@ -369,10 +383,9 @@ pub async fn write_off(db: &D1Database, claim: &ClaimKey, w: &WriteOff) -> ApiRe
         .batch(vec![
             db.prepare(format!(
                 "INSERT INTO damaged_write_offs (id, location_id, sku, quantity, reason, by_key, at, body)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE {}
-                 AND (SELECT COALESCE(SUM(quantity), 0) FROM return_lines WHERE received_location_id = ?2 AND sku = ?3 AND condition = 'damaged')
-                   - (SELECT COALESCE(SUM(quantity), 0) FROM damaged_write_offs WHERE location_id = ?2 AND sku = ?3) >= ?4",
-                idempotency::still_owned(9, 10, 11)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE {} AND {} >= ?4",
+                idempotency::still_owned(9, 10, 11),
+                damaged_left(2, 3)
             ))
             .bind(&[
                 w.id.as_str().into(),
