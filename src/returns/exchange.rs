@@ -6,7 +6,8 @@
 //! until `held_until`; on receipt they become a linked in-store order of that location
 //! (`linked_order`). An exchange at the same list price leaves nothing to pay; a dearer
 //! replacement's difference is the linked order's balance, paid at the till; a cheaper
-//! one's is refunded with the return (never more than was paid for the returned units).
+//! one's is refunded with the return (never more than was paid for the returned units);
+//! what the return refunds pays the dearer differences first, so only the net is due.
 
 use super::{ReasonCode, Return};
 use crate::catalog::Product;

@@ -5,8 +5,9 @@
 //! damaged ones are only counted, until written off (`damaged`). A line may be exchanged
 //! for another SKU of the same style, the price difference paid at the till or refunded,
 //! and a return for a goodwill reason earns a goodwill gesture (`exchange`). Lifecycle:
-//! requested → received → refunded, or rejected / cancelled while requested; every step
-//! names who and when. An order shows its returns as `ReturnSummary`.
+//! requested → received → refunded (to the original payment at most what it paid, the
+//! share store credit paid as store credit), or rejected / cancelled while requested;
+//! every step names who and when. An order shows its returns as `ReturnSummary`.
 
 pub mod damaged;
 pub mod exchange;
@@ -106,8 +107,8 @@ pub struct LineRequest {
     pub sku: Sku,
     pub quantity: PositiveQuantity,
     pub reason: ReturnReason,
-    /// Exchange: the SKU the shopper takes instead (same style, same price; the same
-    /// SKU for a defect), held at the receiving location until then.
+    /// Exchange: the SKU the shopper takes instead (same style, at its own price; the
+    /// same SKU for a defect), held at the receiving location until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replacement_sku: Option<Sku>,
 }
