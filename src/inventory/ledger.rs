@@ -455,12 +455,9 @@ impl<R: LedgerRows> StockLedger<R> {
     /// commitment settled otherwise (voided, restocked) stays as it is.
     pub fn withdraw(&mut self, order: &OrderRef, keep: Option<(&HoldRef, DateTime<Utc>)>, now: DateTime<Utc>) -> Result<(), R::Error> {
         let Some(Commitment::Committed { allocations }) = self.rows.commitment(order)? else { return Ok(()) };
+        self.uncommit(&allocations)?;
         let mut units: BTreeMap<&LocationId, u32> = BTreeMap::new();
         for a in &allocations {
-            let mut level = self.level(&a.location_id)?;
-            level.committed -= a.quantity.get();
-            level.on_hand += a.quantity.get();
-            self.rows.put_level(&a.location_id, level)?;
             *units.entry(&a.location_id).or_default() += a.quantity.get();
         }
         self.rows.delete_commitment(order)?;
@@ -505,12 +502,7 @@ impl<R: LedgerRows> StockLedger<R> {
     pub fn restock(&mut self, order: &OrderRef) -> Outcome<(), R::Error> {
         match self.rows.commitment(order)? {
             Some(Commitment::Committed { allocations }) => {
-                for a in &allocations {
-                    let mut level = self.level(&a.location_id)?;
-                    level.committed -= a.quantity.get();
-                    level.on_hand += a.quantity.get();
-                    self.rows.put_level(&a.location_id, level)?;
-                }
+                self.uncommit(&allocations)?;
                 self.rows.put_commitment(order, &Commitment::Restocked { allocations })?;
                 Ok(Ok(()))
             }
@@ -521,6 +513,17 @@ impl<R: LedgerRows> StockLedger<R> {
             Some(Commitment::Restocked { .. } | Commitment::Void | Commitment::Refused { .. }) => Ok(Ok(())),
             Some(Commitment::HandedOver { .. } | Commitment::Returned { .. }) => Ok(Err(StockError::HandedOver { order: order.clone() })),
         }
+    }
+
+    /// Committed units go back on hand where they were committed.
+    fn uncommit(&mut self, allocations: &[Allocation]) -> Result<(), R::Error> {
+        for a in allocations {
+            let mut level = self.level(&a.location_id)?;
+            level.committed -= a.quantity.get();
+            level.on_hand += a.quantity.get();
+            self.rows.put_level(&a.location_id, level)?;
+        }
+        Ok(())
     }
 
     fn insert_hold(&mut self, hold: &Hold) -> Result<(), R::Error> {
