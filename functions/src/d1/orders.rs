@@ -215,17 +215,32 @@ pub async fn settled(db: &D1Database, order: &OrderId, seqs: &[i64]) -> ApiResul
 
 /// Orders that owe effects, oldest debt first.
 pub async fn owing(db: &D1Database, limit: u32) -> ApiResult<Vec<OrderId>> {
+    Ok(debtors(db, Debtor::Order, limit).await?.iter().filter_map(|id| OrderId::parse(id).ok()).collect())
+}
+
+/// What owes effects in `owed_effects`: an order, or a cart (each row names one).
+pub enum Debtor {
+    Order,
+    Cart,
+}
+
+/// The ids of up to `limit` debtors of one kind that owe effects, oldest debt first.
+pub async fn debtors(db: &D1Database, kind: Debtor, limit: u32) -> ApiResult<Vec<String>> {
     #[derive(Deserialize)]
-    struct Owing {
-        order_id: String,
+    struct Row {
+        id: String,
     }
-    let rows: Vec<Owing> = db
-        .prepare("SELECT order_id FROM owed_effects WHERE order_id IS NOT NULL GROUP BY order_id ORDER BY MIN(seq) LIMIT ?1")
+    let column = match kind {
+        Debtor::Order => "order_id",
+        Debtor::Cart => "cart_id",
+    };
+    let rows: Vec<Row> = db
+        .prepare(format!("SELECT {column} AS id FROM owed_effects WHERE {column} IS NOT NULL GROUP BY {column} ORDER BY MIN(seq) LIMIT ?1"))
         .bind(&[limit.into()])?
         .all()
         .await?
         .results()?;
-    Ok(rows.into_iter().filter_map(|r| OrderId::parse(&r.order_id).ok()).collect())
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// Whether some order was placed from this cart.

@@ -393,17 +393,7 @@ pub async fn settled(db: &D1Database, seq: i64) -> ApiResult<()> {
 
 /// Carts that owe effects, oldest debt first.
 pub async fn carts_owing(db: &D1Database, limit: u32) -> ApiResult<Vec<CartId>> {
-    #[derive(Deserialize)]
-    struct Row {
-        cart_id: String,
-    }
-    let rows: Vec<Row> = db
-        .prepare("SELECT cart_id FROM owed_effects WHERE cart_id IS NOT NULL GROUP BY cart_id ORDER BY MIN(seq) LIMIT ?1")
-        .bind(&[limit.into()])?
-        .all()
-        .await?
-        .results()?;
-    Ok(rows.into_iter().filter_map(|r| CartId::parse(&r.cart_id).ok()).collect())
+    Ok(super::orders::debtors(db, super::orders::Debtor::Cart, limit).await?.iter().filter_map(|id| CartId::parse(id).ok()).collect())
 }
 
 /// One entry of a cart's reminder log.
