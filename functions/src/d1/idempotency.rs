@@ -76,9 +76,8 @@ pub async fn claim_with(
     Ok(Err(ClaimRefused::InUse))
 }
 
-/// The statement that claims a key no call holds yet (it answers a row when it did): the
-/// first step of `claim`, for callers that send it in one batch with their reads.
-pub fn first_claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, owner: &str, now: &str) -> ApiResult<D1PreparedStatement> {
+/// The statement that claims a key no call holds yet (it answers a row when it did).
+fn first_claim(db: &D1Database, scope: &str, key: &str, fingerprint: &str, owner: &str, now: &str) -> ApiResult<D1PreparedStatement> {
     Ok(db
         .prepare(
             "INSERT INTO idempotency_records (scope, key, fingerprint, state, created_at, owner) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)

@@ -8,7 +8,7 @@
 //! at the revision the step read, and only while the step owns its Idempotency-Key);
 //! every other statement of the batch runs only if that happened.
 
-use super::order_store::D1OrderStore;
+use super::order_store::{D1OrderStore, OrUnavailable};
 use super::{document, documents, idempotency, orders, store_credit};
 use crate::http::error::ApiResult;
 use crate::http::new_id;
@@ -21,11 +21,6 @@ use omniedge::workflows::ports::{
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
-
-fn unavailable(e: impl Into<crate::http::error::ApiError>) -> Unavailable {
-    let e = e.into();
-    Unavailable(format!("d1: {} {}", e.0.code, e.0.detail))
-}
 
 /// A statement guarded by the order being at the step's new revision (?1 order, ?2 revision).
 const AT_NEW_REVISION: &str = "(SELECT revision FROM orders WHERE id = ?1) = ?2";
@@ -102,33 +97,26 @@ fn save(db: &D1Database, ret: &Return, revision: &str, now: &str) -> ApiResult<V
 
 impl ReturnStore for D1OrderStore {
     async fn claim_step(&self, key: &ClaimKey) -> Result<ReturnClaim, PortError<ClaimRefused>> {
-        let now = crate::http::now_rfc3339();
-        match idempotency::claim(&self.db, &key.scope, &key.key, &key.fingerprint, &key.owner, &now).await.map_err(unavailable)? {
-            Ok(idempotency::Claim::Owned) => Ok(ReturnClaim::Owned),
-            Ok(idempotency::Claim::Replay { body }) => Ok(ReturnClaim::Replay(Box::new(serde_json::from_str(&body).map_err(unavailable)?))),
-            Err(refused) => Err(PortError::Refused(refused)),
-        }
+        Ok(self.claim_reading(key, None).await?.0)
     }
 
     async fn order_with_returns(&self, order: &OrderId) -> Result<Option<(StoredOrder, Vec<Return>)>, Unavailable> {
-        self.read_order_with_returns(order).await.map_err(unavailable)
+        self.read_order_with_returns(order).await.or_unavailable()
     }
 
     async fn return_by_id(&self, id: &ReturnId) -> Result<Option<Return>, Unavailable> {
-        get(&self.db, id).await.map_err(unavailable)
+        get(&self.db, id).await.or_unavailable()
     }
 
     async fn write(&self, write: ReturnWrite<'_>) -> Result<ReturnWritten, PortError<ReturnWriteRefused>> {
-        self.write_step(write).await.map_err(unavailable)?
+        self.write_step(write).await.or_unavailable()?
     }
 
     /// The claim and the read in one batch; only a key already claimed takes `claim_step`'s
     /// longer way (replay, wait, take over), with the batch's read (a read gone stale
     /// meanwhile only makes the step's write miss its revision and read again).
     async fn claim_and_read(&self, key: &ClaimKey, of: ReadOf<'_>) -> Result<(ReturnClaim, Option<(StoredOrder, Vec<Return>)>), PortError<ClaimRefused>> {
-        let (inserted, read) = self.claim_with_read(key, of).await.map_err(unavailable)?;
-        let claim = if inserted { ReturnClaim::Owned } else { self.claim_step(key).await? };
-        Ok((claim, read))
+        self.claim_reading(key, Some(of)).await
     }
 }
 
@@ -138,14 +126,19 @@ impl D1OrderStore {
         with_returns(&results)
     }
 
-    /// Claims `key` if no call holds it (true then) and reads what `of` names, in one batch.
-    async fn claim_with_read(&self, key: &ClaimKey, of: ReadOf<'_>) -> ApiResult<(bool, Option<(StoredOrder, Vec<Return>)>)> {
+    /// Claims `key` and, when this step owns it, reads what `of` names in the same batch
+    /// as the claim's write (nothing is read for a replay).
+    async fn claim_reading(&self, key: &ClaimKey, of: Option<ReadOf<'_>>) -> Result<(ReturnClaim, Option<(StoredOrder, Vec<Return>)>), PortError<ClaimRefused>> {
         let now = crate::http::now_rfc3339();
-        let mut batch = vec![idempotency::first_claim(&self.db, &key.scope, &key.key, &key.fingerprint, &key.owner, &now)?];
-        batch.extend(self.order_reads(of)?);
-        let results = self.db.batch(batch).await?;
-        let inserted = !results[0].results::<serde_json::Value>()?.is_empty();
-        Ok((inserted, with_returns(&results[1..])?))
+        let reads = || of.map_or_else(|| Ok(Vec::new()), |of| self.order_reads(of));
+        match idempotency::claim_with(&self.db, &key.scope, &key.key, &key.fingerprint, &key.owner, &now, &reads).await.or_unavailable()? {
+            Ok((idempotency::Claim::Owned, results)) => {
+                let read = if of.is_some() { with_returns(&results).or_unavailable()? } else { None };
+                Ok((ReturnClaim::Owned, read))
+            }
+            Ok((idempotency::Claim::Replay { body }, _)) => Ok((ReturnClaim::Replay(Box::new(serde_json::from_str(&body).or_unavailable()?)), None)),
+            Err(refused) => Err(PortError::Refused(refused)),
+        }
     }
 
     /// The order `of` names, what it owes and every return of it.
