@@ -22,7 +22,7 @@
 
 use crate::access::Principal;
 use crate::customers::Contact;
-use crate::inventory::ledger::{Commitment, HoldRef, LocationLevel, OrderRef, StockError};
+use crate::inventory::ledger::{Allocation, Commitment, HoldRef, LocationLevel, OrderRef, StockError};
 use crate::pricing::coupon::{Coupon, CouponCode};
 use crate::pricing::{price_basket, DeliveryTariff, PricingError};
 use crate::sales::allocation::{allocate, delivery_distance_km, per_sku, AllocatedLine, AllocationError, Availability, ShortLine};
@@ -42,7 +42,7 @@ use crate::workflows::ports::{
 };
 use crate::workflows::settlement::{settle, settle_order, SettleError};
 use chrono::{DateTime, Utc};
-use futures_util::future::{join_all, try_join_all};
+use futures_util::future::try_join_all;
 use std::collections::HashMap;
 
 /// How many times a placement allocates before a refused hold is its answer.
@@ -382,8 +382,8 @@ enum Reservation {
 /// Takes every SKU's allocation at once (held and committed in one call each); on any
 /// refusal withdraws what was taken (a cart holds it again) and names the short lines.
 async fn take_all<P: Ports>(ports: &P, basket: &Basket, order: &OrderRef, allocated: &[AllocatedLine]) -> Result<(), Reservation> {
-    let by_sku = per_sku(allocated);
-    let taken = join_all(by_sku.iter().map(|(sku, allocations)| ports.stock().take(sku, order, &basket.hold, allocations))).await;
+    let by_sku: Vec<(Sku, Vec<Allocation>)> = per_sku(allocated).into_iter().collect();
+    let taken = ports.stock().take(order, &basket.hold, &by_sku).await;
     let mut committed = Vec::new();
     let mut short = Vec::new();
     let mut failed = None;
@@ -420,7 +420,6 @@ fn lost() -> PlacementError {
 
 /// Withdraws what the order took of these SKUs (a cart holds it again).
 async fn withdraw<'a, P: Ports>(ports: &P, basket: &Basket, order: &OrderRef, skus: impl IntoIterator<Item = &'a Sku>) -> Result<(), PlacementError> {
-    let withdrawn = join_all(skus.into_iter().map(|sku| ports.stock().withdraw(sku, order, basket.keep(sku)))).await;
-    withdrawn.into_iter().collect::<Result<Vec<()>, Unavailable>>()?;
-    Ok(())
+    let lines: Vec<_> = skus.into_iter().map(|sku| (sku.clone(), basket.keep(sku).map(|(hold, until)| (hold.clone(), until)))).collect();
+    Ok(ports.stock().withdraw(order, &lines).await?)
 }

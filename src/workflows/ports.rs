@@ -38,8 +38,12 @@ pub enum PortError<E> {
     Unavailable(#[from] Unavailable),
 }
 
-/// One SKU's stock (a Durable Object per SKU in the worker). Every command on an order
-/// is idempotent: the object remembers what became of each order's units.
+/// The cart hold that withdrawn units are held for again, and until when.
+pub type HoldAgain = (HoldRef, DateTime<Utc>);
+
+/// The SKUs' stock (in the worker, a Durable Object per style keeps the ledgers of its
+/// SKUs). Every command on an order is idempotent: the ledger remembers what became of
+/// each order's units.
 pub trait StockPort {
     /// The SKU's counts at every location, as `hold` sees them: its own holds count as available.
     async fn levels_for(&self, sku: &Sku, hold: &HoldRef) -> Result<Vec<LocationLevel>, Unavailable>;
@@ -53,13 +57,14 @@ pub trait StockPort {
     async fn hold_for_order(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>>;
     async fn release(&self, sku: &Sku, hold: &HoldRef) -> Result<(), Unavailable>;
     async fn commit(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<(), PortError<StockError>>;
-    /// Holds and commits `order`'s units in one step while it is being placed
-    /// (`StockLedger::take`): answers the order's commitment, or refuses with the short
-    /// locations, having recorded nothing.
-    async fn take(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<Commitment, PortError<StockError>>;
-    /// Undoes a take whose order will not be written (`StockLedger::withdraw`); `keep`
-    /// holds the units again for a cart until its time.
-    async fn withdraw(&self, sku: &Sku, order: &OrderRef, keep: Option<(&HoldRef, DateTime<Utc>)>) -> Result<(), Unavailable>;
+    /// Holds and commits `order`'s units of each SKU in one step while it is being placed
+    /// (`StockLedger::take`), in one call per object the SKUs' stock is kept in: answers,
+    /// per SKU in order, the order's commitment, or a refusal with the short locations
+    /// (nothing recorded for that SKU).
+    async fn take(&self, order: &OrderRef, hold: &HoldRef, lines: &[(Sku, Vec<Allocation>)]) -> Vec<Result<Commitment, PortError<StockError>>>;
+    /// Undoes the takes of these SKUs, whose order will not be written
+    /// (`StockLedger::withdraw`); a SKU's `keep` holds its units again for a cart until its time.
+    async fn withdraw(&self, order: &OrderRef, lines: &[(Sku, Option<HoldAgain>)]) -> Result<(), Unavailable>;
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
     async fn restock(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>>;
     /// Puts a received return line's units on hand at `at`, once per `receipt`.

@@ -48,7 +48,7 @@ use crate::workflows::effects::{Effect, OwedEffect};
 use crate::workflows::returns::{Actor, ReturnSettings, Step};
 use crate::workflows::lifecycle::{move_on, read};
 use crate::workflows::placement::{place, PlacementError, PlacementRequest};
-use crate::workflows::ports::{
+use crate::workflows::ports::{HoldAgain, 
     CartPort, Claim, ClaimKey, ClaimRefused, Claimed, OrderStore, OwedBefore, Placing, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
     StoredOrder, Unavailable, WriteRefused,
 };
@@ -319,15 +319,25 @@ impl StockPort for World {
         refused(self.call(|| format!("commit {sku} {order:?}"), committed).await)
     }
 
-    async fn take(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<Commitment, PortError<StockError>> {
-        let now = self.now();
-        let taken = || self.with_stock(sku, |s| in_memory(s.ledger.take(order, hold, allocations, now)).map_err(|short| StockError::Shortage { short }));
-        refused(self.call(|| format!("take {sku} {order:?} {allocations:?}"), taken).await)
+    /// One call per SKU, one after another (the worker's objects keep a style's SKUs
+    /// together, so a crash may fall between any two SKUs' takes).
+    async fn take(&self, order: &OrderRef, hold: &HoldRef, lines: &[(Sku, Vec<Allocation>)]) -> Vec<Result<Commitment, PortError<StockError>>> {
+        let mut answers = Vec::with_capacity(lines.len());
+        for (sku, allocations) in lines {
+            let now = self.now();
+            let taken = || self.with_stock(sku, |s| in_memory(s.ledger.take(order, hold, allocations, now)).map_err(|short| StockError::Shortage { short }));
+            answers.push(refused(self.call(|| format!("take {sku} {order:?} {allocations:?}"), taken).await));
+        }
+        answers
     }
 
-    async fn withdraw(&self, sku: &Sku, order: &OrderRef, keep: Option<(&HoldRef, DateTime<Utc>)>) -> Result<(), Unavailable> {
-        let now = self.now();
-        self.call(|| format!("withdraw {sku} {order:?} keep {keep:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.withdraw(order, keep, now)))).await
+    async fn withdraw(&self, order: &OrderRef, lines: &[(Sku, Option<HoldAgain>)]) -> Result<(), Unavailable> {
+        for (sku, keep) in lines {
+            let now = self.now();
+            let keep = keep.as_ref().map(|(hold, until)| (hold, *until));
+            self.call(|| format!("withdraw {sku} {order:?} keep {keep:?}"), || self.with_stock(sku, |s| in_memory(s.ledger.withdraw(order, keep, now)))).await?;
+        }
+        Ok(())
     }
 
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {

@@ -113,7 +113,7 @@ pub async fn remove_line(id: &str, sku: &str, req: &Request, env: &Env, caller: 
     let sku = path_id(sku, Sku::parse)?;
     let change = CartChange::RemoveLine { sku: sku.clone() };
     let (cart, catalog) = read_and_change(env, &id, change, |cart| admit(cart, req, caller)).await?;
-    StockClient::for_sku(env, &sku)?.release(&cart.hold_ref()).await?;
+    StockClient::for_sku(env, &sku).await?.release(&cart.hold_ref()).await?;
     respond(200, &cart, &catalog)
 }
 

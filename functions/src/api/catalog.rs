@@ -32,6 +32,8 @@ pub async fn put(sku: &str, req: &mut Request, env: &Env, caller: &Principal) ->
     let sku = path_id(sku, Sku::parse)?;
     let draft: ProductDraft = json_body(req).await?;
     let product = Product::from_draft(sku, draft, now_rfc3339());
-    let created = d1::catalog::put(&d1::database(env)?, &product).await?;
-    json(if created { 201 } else { 200 }, &product)
+    match d1::catalog::put(&d1::database(env)?, &product).await? {
+        Some(created) => json(if created { 201 } else { 200 }, &product),
+        None => Err(Problem::conflict("style_is_fixed", format!("{} belongs to another style; a SKU never changes style", product.sku)).into()),
+    }
 }

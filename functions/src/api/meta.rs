@@ -6,7 +6,7 @@ use crate::d1;
 use crate::http::error::ApiResult;
 use crate::http::problem::Problem;
 use crate::http::{json, json_text};
-use crate::objects::stock_client::StockClient;
+use crate::objects::stock_client;
 use worker::{Env, Response};
 
 const OPENAPI: &str = include_str!("../../../schemas/openapi.json");
@@ -16,7 +16,7 @@ pub fn health() -> ApiResult<Response> {
 }
 
 pub async fn deep_health(env: &Env) -> ApiResult<Response> {
-    let object = async { StockClient::for_health(env).map_err(|e| e.0.detail)?.ping().await.map_err(|e| e.0) };
+    let object = async { stock_client::ping(env).await.map_err(|e| e.0) };
     let database = async {
         let db = d1::database(env).map_err(|e| e.0.detail)?;
         let statement = db.prepare("SELECT 1 AS one").bind(&[]).map_err(|e| e.to_string())?;

@@ -7,14 +7,15 @@ use crate::http::{idempotency_key, invalid_query, json, json_body, json_text, ne
 use crate::api::catalog::find;
 use crate::objects::stock_client::StockClient;
 use crate::http::faults;
-use crate::objects::stock::{AdjustCommand, StockCommand};
-use futures_util::future::try_join_all;
+use crate::objects::protocol::request;
+use crate::objects::stock::{AdjustCommand, StockCall, StockCommand, StockRefusal};
+use crate::objects::stock_legacy::LegacyLedger;
 use omniedge::access::Principal;
 use omniedge::inventory::adjustment::AdjustmentRequest;
 use crate::objects::stock_views::{age_seconds, levels};
 use omniedge::inventory::availability::{sku_stock, style_stock, BatchLookup, MaxStaleness, StockQuery};
 use omniedge::shared::geo::{Position, RadiusKm};
-use omniedge::shared::ids::{LocationId, Sku};
+use omniedge::shared::ids::{LocationId, Sku, StyleCode};
 use omniedge::locations::LocationKind;
 use crate::http::problem::Problem;
 use sha2::{Digest, Sha256};
@@ -62,10 +63,10 @@ pub async fn lookup_one(sku: &str, req: &Request, env: &Env) -> ApiResult<Respon
     let fresh = freshness(&query)?;
     let query = stock_query(&query)?;
     let db = d1::database(env)?;
-    let known = async {
-        d1::catalog::get_cached(&db, &sku).await?.ok_or_else(|| crate::http::error::ApiError(Problem::not_found("sku", sku.as_str())))
-    };
-    let (_, locations, read) = futures_util::try_join!(known, d1::locations::by_id(&db), levels(env, &sku, fresh))?;
+    let product = d1::catalog::get_cached(&db, &sku).await?.ok_or_else(|| Problem::not_found("sku", sku.as_str()))?;
+    let wanted = [(&sku, &product.style)];
+    let (locations, mut read) = futures_util::try_join!(d1::locations::by_id(&db), levels(env, &wanted, fresh))?;
+    let read = read.pop().ok_or_else(Problem::internal)?;
     let stock = sku_stock(sku, &read, &locations, &query);
     lookup_answer(&stock, fresh, [&stock.read_at])
 }
@@ -81,7 +82,8 @@ pub async fn lookup_batch(req: &mut Request, env: &Env) -> ApiResult<Response> {
             .with("unknown_skus", unknown)
             .into());
     }
-    let reads = try_join_all(skus.iter().map(|sku| levels(env, sku, fresh))).await?;
+    let styles: Vec<(&Sku, &StyleCode)> = skus.iter().filter_map(|sku| known.iter().find(|p| &p.sku == sku).map(|p| (sku, &p.style))).collect();
+    let reads = levels(env, &styles, fresh).await?;
     let items: Vec<_> = skus.into_iter().zip(reads).map(|(sku, read)| sku_stock(sku, &read, &locations, &query)).collect();
     lookup_answer(&serde_json::json!({ "items": items }), fresh, items.iter().map(|i| &i.read_at))
 }
@@ -96,7 +98,7 @@ pub async fn lookup_style(sku: &str, req: &Request, env: &Env) -> ApiResult<Resp
     let product = find(&db, &scanned).await?;
     let (variants, locations) =
         futures_util::try_join!(d1::catalog::list(&db, Some(&product.style)), d1::locations::by_id(&db))?;
-    let reads = try_join_all(variants.iter().map(|p| levels(env, &p.sku, fresh))).await?;
+    let reads = levels(env, &variants.iter().map(|p| (&p.sku, &p.style)).collect::<Vec<_>>(), fresh).await?;
     let stocks = variants
         .into_iter()
         .zip(reads)
@@ -115,7 +117,7 @@ pub async fn adjust(sku: &str, req: &mut Request, env: &Env, caller: &Principal)
     let body: AdjustmentRequest = json_body(req).await?;
     caller.may_adjust_stock_at(&body.location_id)?;
     let db = d1::database(env)?;
-    let (_, location) = futures_util::try_join!(find(&db, &sku), d1::locations::get(&db, &body.location_id))?;
+    let (product, location) = futures_util::try_join!(find(&db, &sku), d1::locations::get(&db, &body.location_id))?;
     if location.is_none() {
         return Err(Problem::not_found("location", body.location_id.as_str()).into());
     }
@@ -132,7 +134,7 @@ pub async fn adjust(sku: &str, req: &mut Request, env: &Env, caller: &Principal)
         reason: body.reason,
         note: body.note,
     };
-    let reply = StockClient::for_sku(env, &sku)?.adjust(command).await?;
+    let reply = StockClient::for_product(env, &product).adjust(command).await?;
     let response = json_text(201, reply.body)?;
     if reply.replayed {
         response.headers().set("idempotent-replayed", "true")?;
@@ -156,8 +158,8 @@ pub async fn list_adjustments(sku: &str, req: &Request, env: &Env, caller: &Prin
         .parse("limit", |l| query_count(l, 1..=200).ok_or("must be 1 to 200"))?
         .unwrap_or(50);
     let before = query.parse("cursor", |c| c.parse::<i64>().ok().filter(|n| *n > 0).ok_or("is not a cursor from this list"))?;
-    find(&d1::database(env)?, &sku).await?;
-    let page = StockClient::for_sku(env, &sku)?.list_adjustments(location, limit, before).await?;
+    let product = find(&d1::database(env)?, &sku).await?;
+    let page = StockClient::for_product(env, &product).list_adjustments(location, limit, before).await?;
     json(200, &page)
 }
 
@@ -175,11 +177,7 @@ struct BulkHolds {
 /// holds of one unit on a SKU at once, through the ledger's own hold rule, so that
 /// flash-sale tests and benchmarks can reach tens of thousands of live holds quickly.
 pub async fn bulk_hold(sku: &str, path: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
-    if !faults::enabled(env) {
-        return Err(Problem::new(404, "not_found", format!("no route {path}; see /v1/openapi.json")).into());
-    }
-    caller.require_admin()?;
-    let sku = path_id(sku, Sku::parse)?;
+    let sku = test_hook(sku, path, env, caller)?;
     let body: BulkHolds = json_body(req).await?;
     if !(1..=5000).contains(&body.count) {
         return Err(Problem::unprocessable("invalid_body", "count must be 1 to 5000").into());
@@ -190,6 +188,34 @@ pub async fn bulk_hold(sku: &str, path: &str, req: &mut Request, env: &Env, call
         count: body.count,
         expires_at: chrono::Utc::now() + chrono::Duration::seconds(body.hold_seconds.into()),
     };
-    let held: u32 = StockClient::for_sku(env, &sku)?.bulk_hold(&command).await?;
+    let held: u32 = StockClient::for_sku(env, &sku).await?.bulk_hold(command).await?;
     json(201, &serde_json::json!({ "held": held }))
+}
+
+/// A test hook's SKU: served only when `FAULT_INJECTION` is enabled, to admin keys.
+fn test_hook(sku: &str, path: &str, env: &Env, caller: &Principal) -> ApiResult<Sku> {
+    if !faults::enabled(env) {
+        return Err(Problem::new(404, "not_found", format!("no route {path}; see /v1/openapi.json")).into());
+    }
+    caller.require_admin()?;
+    path_id(sku, Sku::parse)
+}
+
+/// The body of the test hook `POST /v1/test-hooks/stock/{sku}/legacy-ledger`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlantedLedger {
+    ledger: LegacyLedger,
+    #[serde(default)]
+    as_json: bool,
+}
+
+/// Tests only: writes a ledger into the SKU's own stock object, as stock was kept before
+/// styles, so that tests can see a style's object take it over on first touch.
+pub async fn plant_legacy(sku: &str, path: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
+    let sku = test_hook(sku, path, env, caller)?;
+    let PlantedLedger { ledger, as_json } = json_body(req).await?;
+    let stub = env.durable_object("STOCK")?.id_from_name(sku.as_str())?.get_stub()?;
+    request::<_, (), StockRefusal>(&stub, &StockCall::PlantLegacy { ledger, as_json }).await??;
+    Ok(Response::empty()?.with_status(204))
 }

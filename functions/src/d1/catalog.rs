@@ -1,6 +1,6 @@
 //! The `products` table: SKUs with their style, color, size and price.
 
-use super::{document, documents, upsert};
+use super::{document, documents, guarded_upsert};
 use crate::d1::cache::TtlCache;
 use crate::http::error::ApiResult;
 use omniedge::catalog::Product;
@@ -16,13 +16,15 @@ thread_local! {
     static PRODUCTS: Rc<TtlCache<Sku, Product>> = Rc::new(TtlCache::new());
 }
 
-pub async fn put(db: &D1Database, product: &Product) -> ApiResult<bool> {
+/// Creates or replaces a product: whether it was created, or None when the SKU exists
+/// under another style (its stock is kept with its style's, so a SKU never changes style).
+pub async fn put(db: &D1Database, product: &Product) -> ApiResult<Option<bool>> {
     PRODUCTS.with(|c| c.forget(&product.sku));
     let body = serde_json::to_string(product)?;
-    upsert(
+    guarded_upsert(
         db,
         "INSERT INTO products (sku, style, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
-         ON CONFLICT(sku) DO UPDATE SET style = excluded.style, body = excluded.body, updated_at = excluded.updated_at
+         ON CONFLICT(sku) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at WHERE products.style = excluded.style
          RETURNING created_at",
         &[product.sku.as_str().into(), product.style.as_str().into(), body.into(), product.updated_at.as_str().into()],
         &product.updated_at,

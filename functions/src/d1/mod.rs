@@ -50,6 +50,12 @@ struct CreatedAt {
 
 /// Inserts or replaces a document row; true when it was created by this call.
 async fn upsert(db: &D1Database, sql: &str, binds: &[JsValue], now: &str) -> ApiResult<bool> {
+    Ok(guarded_upsert(db, sql, binds, now).await? == Some(true))
+}
+
+/// Inserts a document row or replaces it where the statement's guard lets it: whether
+/// it was created by this call, or None when the guard kept the row as it was.
+async fn guarded_upsert(db: &D1Database, sql: &str, binds: &[JsValue], now: &str) -> ApiResult<Option<bool>> {
     let row: Option<CreatedAt> = db.prepare(sql).bind(binds)?.first(None).await?;
-    Ok(row.is_some_and(|r| r.created_at == now))
+    Ok(row.map(|r| r.created_at == now))
 }

@@ -1,28 +1,51 @@
-//! The stock Durable Object: one instance per SKU owns that SKU's `StockLedger` and
-//! what became of each order's units (`Commitment`, one row per order, so that every
-//! command on an order is idempotent). Every command runs to completion without
-//! awaiting between reading and writing, so checks and changes are serial and their SQL
-//! writes commit together. An alarm drops lapsed holds at the next expiry. Answers are
-//! typed: the value, or a `StockRefusal`.
+//! The stock Durable Object: one instance per style (a size grid, every color) owns the
+//! `StockLedger` of each of its SKUs and what became of each order's units
+//! (`Commitment`, one row per SKU and order, so that every command on an order is
+//! idempotent). One call carries commands for any of the style's SKUs, run one after
+//! another and answered each as if it came alone: a size grid's counts or an order's
+//! takes cost one call. Every call runs to completion without awaiting between reading
+//! and writing, so checks and changes are serial and their SQL writes commit together.
+//! A SKU first touched here takes its ledger over from its own object of before styles
+//! (`stock_legacy`). An alarm drops lapsed holds at the next expiry, of any SKU. Answers
+//! are typed: the value, or a `StockRefusal`.
 
 use chrono::{DateTime, Utc};
 use omniedge::inventory::adjustment::{AdjustmentReason, AdjustmentRecord, MAX_LISTED_RELEASES};
 use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
 use omniedge::inventory::scarcity::ScarceHolds;
+use crate::objects::stock_legacy::{self, LegacyLedger};
 use crate::objects::stock_rows::{self, SqlRows};
 use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, Outcome, StockChange, StockError, StockLedger, EXPIRY_BATCH};
 use serde::{Deserialize, Serialize};
-use std::cell::Cell;
-use crate::objects::protocol::reply;
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use crate::objects::protocol::{reply, request, Reply};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
-/// What the worker asks of a SKU's stock object.
+/// A call to a stock object.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum StockCall {
+    /// Commands for SKUs of the object's style, answered in order (none: a ping).
+    Skus { commands: Vec<SkuCommand> },
+    /// To a SKU's object of before styles, from its style's: everything it keeps.
+    HandOver,
+    /// Tests only: plants a ledger as an object of before styles kept it (`stock_legacy::plant`).
+    PlantLegacy { ledger: LegacyLedger, as_json: bool },
+}
+
+/// One command for one SKU of the style.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SkuCommand {
+    pub sku: Sku,
+    pub command: StockCommand,
+}
+
+/// What the worker asks of a SKU's ledger.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum StockCommand {
-    /// Does nothing: the deep health check's object call.
-    Ping,
     View,
     Adjust(AdjustCommand),
     ListAdjustments { location_id: Option<LocationId>, limit: u32, before: Option<i64> },
@@ -124,71 +147,147 @@ pub struct AdjustmentPage {
 pub struct StockObject {
     state: State,
     sql: SqlStorage,
-    /// Whether a ledger from before rows was looked for (and moved) since this instance started.
-    migrated: Cell<bool>,
+    env: Env,
+    /// Whether this instance made sure of its tables.
+    ready: Cell<bool>,
+    /// SKUs known to be kept here since this instance started.
+    kept: RefCell<HashSet<Sku>>,
     /// The alarm time last set, so unchanged expiries cost no storage call.
     alarm_at: Cell<Option<DateTime<Utc>>>,
 }
 
 impl DurableObject for StockObject {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        let adjustments = [
-            "CREATE TABLE IF NOT EXISTS adjustments (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                idempotency_key TEXT NOT NULL UNIQUE,
-                fingerprint TEXT NOT NULL,
-                location_id TEXT NOT NULL,
-                record TEXT NOT NULL,
-                reply TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS adjustments_by_location ON adjustments (location_id, seq)",
-        ];
-        for ddl in stock_rows::SCHEMA.iter().chain(&adjustments) {
-            if let Err(e) = sql.exec(ddl, None) {
-                worker::console_error!("stock object schema: {e}");
-            }
-        }
-        Self { state, sql, migrated: Cell::new(false), alarm_at: Cell::new(None) }
+        Self { state, sql, env, ready: Cell::new(false), kept: RefCell::new(HashSet::new()), alarm_at: Cell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let command: StockCommand = serde_json::from_slice(&req.bytes().await?)?;
-        if let StockCommand::Ping = command {
-            return reply(Ok(Ok::<_, StockRefusal>(())));
+        let commands = match serde_json::from_slice(&req.bytes().await?)? {
+            StockCall::Skus { commands } => commands,
+            StockCall::HandOver => return reply(stock_legacy::read(&self.sql).map(Ok::<_, StockRefusal>)),
+            StockCall::PlantLegacy { ledger, as_json } => return reply(stock_legacy::plant(&self.sql, &ledger, as_json).map(Ok::<_, StockRefusal>)),
+        };
+        self.prepare()?;
+        for command in &commands {
+            self.keep(&command.sku).await?;
+        }
+        // From here on nothing awaits until every command's writes are made.
+        let now = Utc::now();
+        let answers = commands.into_iter().map(|c| self.run(c, now)).collect::<Result<Vec<_>>>()?;
+        self.schedule_expiry().await?;
+        reply(Ok(Ok::<_, StockRefusal>(answers)))
+    }
+
+    /// Deletes lapsed holds, of whichever SKUs, in bounded batches: another alarm
+    /// follows at once while more have lapsed.
+    async fn alarm(&self) -> Result<Response> {
+        self.alarm_at.set(None);
+        self.prepare()?;
+        #[derive(Deserialize)]
+        struct Lapsed {
+            sku: String,
         }
         let now = Utc::now();
-        let mut ledger = self.ledger()?;
-        let response = match command {
-            StockCommand::Ping => reply(Ok(Ok::<_, StockRefusal>(()))),
-            StockCommand::View => reply(ledger.view(now).map(Ok::<_, StockRefusal>)),
-            StockCommand::Adjust(cmd) => reply(self.adjust(&mut ledger, cmd, now)),
-            StockCommand::ListAdjustments { location_id, limit, before } => {
-                reply(self.list_adjustments(location_id.as_ref(), limit, before).map(Ok::<_, StockRefusal>))
+        let mut left = EXPIRY_BATCH;
+        while left > 0 {
+            let next = self.sql.exec("SELECT sku FROM stock_holds WHERE expires_at <= ? ORDER BY expires_at LIMIT 1", vec![now.timestamp_millis().into()]);
+            let Some(Lapsed { sku }) = next?.to_array::<Lapsed>()?.into_iter().next() else { break };
+            let expired = StockLedger::new(SqlRows { sql: &self.sql, sku: &sku }).expire(now, left)?;
+            if expired == 0 {
+                break;
             }
-            StockCommand::ViewFor { reference } => reply(ledger.view_for(&reference, now).map(Ok::<_, StockRefusal>)),
+            left -= expired.min(left);
+        }
+        self.schedule_expiry().await?;
+        Response::ok(format!("expired {}", EXPIRY_BATCH - left))
+    }
+}
+
+/// A ledger answer with the domain's refusal as the object's.
+fn refusable<T>(outcome: Outcome<T, worker::Error>) -> Result<std::result::Result<T, StockRefusal>> {
+    outcome.map(|answer| answer.map_err(StockRefusal::from))
+}
+
+/// One command's answer among a call's.
+type CommandReply = Reply<serde_json::Value, StockRefusal>;
+
+fn answer<T: Serialize>(outcome: Result<std::result::Result<T, StockRefusal>>) -> Result<CommandReply> {
+    Ok(match outcome? {
+        Ok(value) => Reply::Done(serde_json::to_value(value)?),
+        Err(refused) => Reply::Refused(refused),
+    })
+}
+
+fn done<T: Serialize>(outcome: Result<T>) -> Result<CommandReply> {
+    answer(outcome.map(Ok))
+}
+
+impl StockObject {
+    /// Creates the tables once per instance.
+    fn prepare(&self) -> Result<()> {
+        if !self.ready.get() {
+            for ddl in stock_rows::SCHEMA {
+                self.sql.exec(ddl, None)?;
+            }
+            self.ready.set(true);
+        }
+        Ok(())
+    }
+
+    /// Makes sure `sku`'s ledger is kept here, taking it over from the SKU's object of
+    /// before styles on its first touch. Two calls may ask at once: the first to come
+    /// back imports, the other finds it done.
+    async fn keep(&self, sku: &Sku) -> Result<()> {
+        if self.kept.borrow().contains(sku) || self.known(sku)? {
+            self.kept.borrow_mut().insert(sku.clone());
+            return Ok(());
+        }
+        let old = self.env.durable_object("STOCK")?.id_from_name(sku.as_str())?.get_stub()?;
+        let ledger = match request::<_, LegacyLedger, StockRefusal>(&old, &StockCall::HandOver).await {
+            Ok(Ok(ledger)) => ledger,
+            Ok(Err(refused)) => return Err(worker::Error::RustError(format!("the old stock object of {sku} refused: {refused}"))),
+            Err(unavailable) => return Err(worker::Error::RustError(unavailable.0)),
+        };
+        if !self.known(sku)? {
+            stock_legacy::import(&self.sql, sku.as_str(), ledger)?;
+        }
+        self.kept.borrow_mut().insert(sku.clone());
+        Ok(())
+    }
+
+    fn known(&self, sku: &Sku) -> Result<bool> {
+        let found = self.sql.exec("SELECT sku FROM stock_skus WHERE sku = ?", vec![sku.as_str().into()])?;
+        Ok(!found.to_array::<serde_json::Value>()?.is_empty())
+    }
+
+    /// One SKU's command, answered as if it came alone.
+    fn run(&self, SkuCommand { sku, command }: SkuCommand, now: DateTime<Utc>) -> Result<CommandReply> {
+        let mut ledger = StockLedger::new(SqlRows { sql: &self.sql, sku: sku.as_str() });
+        match command {
+            StockCommand::View => done(ledger.view(now)),
+            StockCommand::Adjust(cmd) => answer(self.adjust(&mut ledger, cmd, now)),
+            StockCommand::ListAdjustments { location_id, limit, before } => done(self.list_adjustments(&sku, location_id.as_ref(), limit, before)),
+            StockCommand::ViewFor { reference } => done(ledger.view_for(&reference, now)),
             StockCommand::HoldCartLine { reference, quantity, eligible, expires_at, scarce } => {
                 let held = ledger.hold_for_cart(&reference, quantity, &eligible, now, expires_at, scarce.as_ref());
-                reply(refusable(held.map(|outcome| outcome.map(|(location_id, expires_at)| CartHold { location_id, expires_at }))))
+                answer(refusable(held.map(|outcome| outcome.map(|(location_id, expires_at)| CartHold { location_id, expires_at }))))
             }
-            StockCommand::Hold { reference, allocations, expires_at } => reply(refusable(ledger.hold(&reference, &allocations, now, expires_at))),
+            StockCommand::Hold { reference, allocations, expires_at } => answer(refusable(ledger.hold(&reference, &allocations, now, expires_at))),
             StockCommand::HoldForOrder { order, reference, allocations, expires_at } => {
-                reply(refusable(ledger.hold_for_order(&order, &reference, &allocations, now, expires_at)))
+                answer(refusable(ledger.hold_for_order(&order, &reference, &allocations, now, expires_at)))
             }
-            StockCommand::Release { reference } => reply(ledger.release(&reference).map(Ok::<_, StockRefusal>)),
+            StockCommand::Release { reference } => done(ledger.release(&reference)),
             StockCommand::Commit { order, hold, allocations } => {
-                reply(ledger.commit(&order, &hold, &allocations, now).map(|c| c.answer().map_err(StockRefusal::from)))
+                answer(ledger.commit(&order, &hold, &allocations, now).map(|c| c.answer().map_err(StockRefusal::from)))
             }
             StockCommand::Take { order, hold, allocations } => {
-                reply(ledger.take(&order, &hold, &allocations, now).map(|taken| taken.map_err(|short| StockRefusal::Stock(StockError::Shortage { short }))))
+                answer(ledger.take(&order, &hold, &allocations, now).map(|taken| taken.map_err(|short| StockRefusal::Stock(StockError::Shortage { short }))))
             }
-            StockCommand::Withdraw { order, keep } => {
-                reply(ledger.withdraw(&order, keep.as_ref().map(|(hold, until)| (hold, *until)), now).map(Ok::<_, StockRefusal>))
-            }
-            StockCommand::HandOver { order } => reply(refusable(ledger.hand_over(&order))),
-            StockCommand::Restock { order } => reply(refusable(ledger.restock(&order))),
-            StockCommand::ReceiveReturn { receipt, location_id, quantity } => {
-                reply(ledger.receive_return(&receipt, &location_id, quantity).map(Ok::<_, StockRefusal>))
-            }
+            StockCommand::Withdraw { order, keep } => done(ledger.withdraw(&order, keep.as_ref().map(|(hold, until)| (hold, *until)), now)),
+            StockCommand::HandOver { order } => answer(refusable(ledger.hand_over(&order))),
+            StockCommand::Restock { order } => answer(refusable(ledger.restock(&order))),
+            StockCommand::ReceiveReturn { receipt, location_id, quantity } => done(ledger.receive_return(&receipt, &location_id, quantity)),
             StockCommand::BulkHold { prefix, location_id, count, expires_at } => {
                 let one = [Allocation { location_id, quantity: PositiveQuantity::ONE }];
                 let mut outcome = Ok(Ok(0u32));
@@ -201,54 +300,28 @@ impl DurableObject for StockObject {
                         }
                     }
                 }
-                reply(outcome)
+                answer(outcome)
             }
-        };
-        self.schedule_expiry(&ledger).await?;
-        response
-    }
-
-    /// Deletes lapsed holds in bounded batches: another alarm follows at once while
-    /// more have lapsed.
-    async fn alarm(&self) -> Result<Response> {
-        self.alarm_at.set(None);
-        let mut ledger = self.ledger()?;
-        let expired = ledger.expire(Utc::now(), EXPIRY_BATCH)?;
-        self.schedule_expiry(&ledger).await?;
-        Response::ok(format!("expired {expired}"))
-    }
-}
-
-/// A ledger answer with the domain's refusal as the object's.
-fn refusable<T>(outcome: Outcome<T, worker::Error>) -> Result<std::result::Result<T, StockRefusal>> {
-    outcome.map(|answer| answer.map_err(StockRefusal::from))
-}
-
-impl StockObject {
-    /// The SKU's ledger over this object's rows (moved into rows on first touch).
-    fn ledger(&self) -> Result<StockLedger<SqlRows<'_>>> {
-        let mut rows = SqlRows { sql: &self.sql };
-        if !self.migrated.get() {
-            rows.migrate()?;
-            self.migrated.set(true);
         }
-        Ok(StockLedger::new(rows))
     }
 
-    /// Keeps one alarm set at the earliest hold expiry.
-    async fn schedule_expiry(&self, ledger: &StockLedger<SqlRows<'_>>) -> Result<()> {
-        match ledger.next_expiry()? {
-            Some(at) if self.alarm_at.get() != Some(at) => {
-                self.state.storage().set_alarm(at).await?;
-                self.alarm_at.set(Some(at));
-                Ok(())
-            }
-            _ => Ok(()),
+    /// Keeps one alarm set at the earliest hold expiry of any SKU.
+    async fn schedule_expiry(&self) -> Result<()> {
+        #[derive(Deserialize)]
+        struct Next {
+            at: Option<i64>,
         }
+        let next = self.sql.exec("SELECT MIN(expires_at) AS at FROM stock_holds", None)?.to_array::<Next>()?;
+        let Some(at) = next.into_iter().next().and_then(|n| n.at).and_then(DateTime::from_timestamp_millis) else { return Ok(()) };
+        if self.alarm_at.get() != Some(at) {
+            self.state.storage().set_alarm(at).await?;
+            self.alarm_at.set(Some(at));
+        }
+        Ok(())
     }
 
     fn adjust(&self, ledger: &mut StockLedger<SqlRows<'_>>, cmd: AdjustCommand, now: DateTime<Utc>) -> Answer<AdjustReply> {
-        match self.replay(&cmd.idempotency_key, &cmd.fingerprint)? {
+        match self.replay(&cmd.sku, &cmd.idempotency_key, &cmd.fingerprint)? {
             Ok(Some(reply)) => return Ok(Ok(reply)),
             Err(refused) => return Ok(Err(refused)),
             Ok(None) => {}
@@ -284,8 +357,9 @@ impl StockObject {
         })?;
         // No await between the ledger's writes and this one: they commit together.
         self.sql.exec(
-            "INSERT INTO adjustments (idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO stock_adjustments (sku, idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?, ?)",
             vec![
+                record.sku.as_str().into(),
                 cmd.idempotency_key.into(),
                 cmd.fingerprint.into(),
                 cmd.location_id.as_str().into(),
@@ -297,13 +371,13 @@ impl StockObject {
     }
 
     /// The first answer for an idempotency key, or a refusal if the body differs.
-    fn replay(&self, key: &str, fingerprint: &str) -> Answer<Option<AdjustReply>> {
+    fn replay(&self, sku: &Sku, key: &str, fingerprint: &str) -> Answer<Option<AdjustReply>> {
         #[derive(Deserialize)]
         struct Row {
             fingerprint: String,
             reply: String,
         }
-        let rows: Vec<Row> = self.sql.exec("SELECT fingerprint, reply FROM adjustments WHERE idempotency_key = ?", vec![key.into()])?.to_array()?;
+        let rows: Vec<Row> = self.sql.exec("SELECT fingerprint, reply FROM stock_adjustments WHERE sku = ? AND idempotency_key = ?", vec![sku.as_str().into(), key.into()])?.to_array()?;
         Ok(match rows.into_iter().next() {
             None => Ok(None),
             Some(row) if row.fingerprint == fingerprint => Ok(Some(AdjustReply { replayed: true, body: row.reply })),
@@ -311,7 +385,7 @@ impl StockObject {
         })
     }
 
-    fn list_adjustments(&self, location: Option<&LocationId>, limit: u32, before: Option<i64>) -> Result<AdjustmentPage> {
+    fn list_adjustments(&self, sku: &Sku, location: Option<&LocationId>, limit: u32, before: Option<i64>) -> Result<AdjustmentPage> {
         #[derive(Deserialize)]
         struct Row {
             seq: i64,
@@ -320,12 +394,12 @@ impl StockObject {
         let before = before.unwrap_or(i64::MAX >> 11);
         let cursor = match location {
             Some(loc) => self.sql.exec(
-                "SELECT seq, record FROM adjustments WHERE location_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                vec![loc.as_str().into(), before.into(), (limit as i64 + 1).into()],
+                "SELECT seq, record FROM stock_adjustments WHERE sku = ? AND location_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                vec![sku.as_str().into(), loc.as_str().into(), before.into(), (limit as i64 + 1).into()],
             ),
             None => self.sql.exec(
-                "SELECT seq, record FROM adjustments WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-                vec![before.into(), (limit as i64 + 1).into()],
+                "SELECT seq, record FROM stock_adjustments WHERE sku = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                vec![sku.as_str().into(), before.into(), (limit as i64 + 1).into()],
             ),
         };
         let mut rows: Vec<Row> = cursor?.to_array()?;

@@ -1,65 +1,104 @@
-//! Calls a SKU's stock Durable Object: sends a `StockCommand` and gets its typed answer
-//! or `StockRefusal`. `StockClient` serves the HTTP handlers (a refusal becomes the
-//! caller's problem); `StockObjects` is the workflows' stock port over the same objects.
+//! Calls the stock Durable Objects: one per style, named `style:{code}`, keeping the
+//! ledgers of the style's SKUs. A SKU's object is found through its product's style
+//! (from the catalog cache; a SKU never changes style), and commands for SKUs of one
+//! style go in one call (`send`). `StockClient` serves the HTTP handlers (a refusal
+//! becomes the caller's problem); `StockObjects` is the workflows' stock port over the
+//! same objects.
 
+use crate::d1;
 use crate::http::error::ApiResult;
 use crate::http::faults::Fault;
-use crate::objects::protocol::request;
-use crate::objects::stock::{AdjustCommand, AdjustReply, AdjustmentPage, CartHold, StockCommand, StockRefusal};
+use crate::http::problem::Problem;
+use crate::objects::protocol::{request, Reply};
+use crate::objects::stock::{AdjustCommand, AdjustReply, AdjustmentPage, CartHold, SkuCommand, StockCall, StockCommand, StockRefusal};
+use omniedge::catalog::Product;
 use omniedge::inventory::scarcity::ScarceHolds;
 use crate::objects::stock_views;
 use omniedge::inventory::availability::MaxStaleness;
 use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
 use omniedge::inventory::ledger::{Allocation, Commitment, HoldRef, LocationLevel, OrderRef, StockError};
-use omniedge::shared::ids::{LocationId, Sku};
+use omniedge::shared::ids::{LocationId, Sku, StyleCode};
 use omniedge::shared::quantity::PositiveQuantity;
-use omniedge::workflows::ports::{PortError, StockPort, Unavailable};
+use omniedge::workflows::ports::{HoldAgain, PortError, StockPort, Unavailable};
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use worker::{Env, Stub};
 
-pub struct StockClient {
-    stub: Stub,
+/// The object keeping a style's stock.
+fn style_object(env: &Env, style: &StyleCode) -> worker::Result<Stub> {
+    env.durable_object("STOCK")?.id_from_name(&format!("style:{style}"))?.get_stub()
 }
 
-impl StockClient {
-    pub fn for_sku(env: &Env, sku: &Sku) -> ApiResult<Self> {
-        Ok(StockClient { stub: env.durable_object("STOCK")?.id_from_name(sku.as_str())?.get_stub()? })
+/// Sends commands for SKUs of one style in one call: each one's answer or refusal, in order.
+pub async fn send<T: DeserializeOwned>(env: &Env, style: &StyleCode, commands: Vec<SkuCommand>) -> Result<Vec<Result<T, StockRefusal>>, Unavailable> {
+    let stub = style_object(env, style).map_err(|e| Unavailable(format!("stock object of style {style}: {e}")))?;
+    let count = commands.len();
+    let answers = request::<_, Vec<Reply<serde_json::Value, StockRefusal>>, StockRefusal>(&stub, &StockCall::Skus { commands })
+        .await?
+        .map_err(|refused| Unavailable(format!("stock object of style {style} refused the call: {refused}")))?;
+    if answers.len() != count {
+        return Err(Unavailable(format!("stock object of style {style} answered {} of {count} commands", answers.len())));
+    }
+    answers
+        .into_iter()
+        .map(|answer| match answer {
+            Reply::Done(value) => serde_json::from_value(value).map(Ok).map_err(|e| Unavailable(format!("unreadable stock answer: {e}"))),
+            Reply::Refused(refused) => Ok(Err(refused)),
+        })
+        .collect()
+}
+
+/// The style a SKU's stock is kept under (from the catalog cache).
+async fn style_of(env: &Env, sku: &Sku) -> ApiResult<StyleCode> {
+    let product = d1::catalog::get_cached(&d1::database(env)?, sku).await?;
+    Ok(product.ok_or_else(|| Problem::not_found("sku", sku.as_str()))?.style.clone())
+}
+
+/// One SKU's stock, for the HTTP handlers.
+pub struct StockClient<'a> {
+    env: &'a Env,
+    style: StyleCode,
+    sku: Sku,
+}
+
+impl<'a> StockClient<'a> {
+    pub fn for_product(env: &'a Env, product: &Product) -> Self {
+        StockClient { env, style: product.style.clone(), sku: product.sku.clone() }
     }
 
-    async fn call<T: DeserializeOwned>(&self, command: &StockCommand) -> ApiResult<T> {
-        Ok(request::<_, T, StockRefusal>(&self.stub, command).await??)
+    /// The SKU's stock; 404 when it is not in the catalog.
+    pub async fn for_sku(env: &'a Env, sku: &Sku) -> ApiResult<Self> {
+        Ok(StockClient { env, style: style_of(env, sku).await?, sku: sku.clone() })
     }
 
-    /// The object that the deep health check pings (no SKU's).
-    pub fn for_health(env: &Env) -> ApiResult<Self> {
-        Ok(StockClient { stub: env.durable_object("STOCK")?.id_from_name("health-check")?.get_stub()? })
-    }
-
-    /// A call that does nothing: whether the object answers.
-    pub async fn ping(&self) -> Result<(), Unavailable> {
-        request::<_, (), StockRefusal>(&self.stub, &StockCommand::Ping).await?.map_err(|e| Unavailable(e.to_string()))
-    }
-
-    pub async fn view(&self) -> ApiResult<Vec<LocationLevel>> {
-        self.call(&StockCommand::View).await
+    async fn call<T: DeserializeOwned>(&self, command: StockCommand) -> ApiResult<T> {
+        let mut answers = send(self.env, &self.style, vec![SkuCommand { sku: self.sku.clone(), command }]).await?;
+        Ok(answers.pop().ok_or_else(|| Unavailable("the stock object answered nothing".into()))??)
     }
 
     pub async fn adjust(&self, command: AdjustCommand) -> ApiResult<AdjustReply> {
-        self.call(&StockCommand::Adjust(command)).await
+        self.call(StockCommand::Adjust(command)).await
     }
 
     pub async fn release(&self, reference: &HoldRef) -> ApiResult<u32> {
-        self.call(&StockCommand::Release { reference: reference.clone() }).await
+        self.call(StockCommand::Release { reference: reference.clone() }).await
     }
 
     /// Tests only: see `StockCommand::BulkHold`; answers how many holds were opened.
-    pub async fn bulk_hold(&self, command: &StockCommand) -> ApiResult<u32> {
+    pub async fn bulk_hold(&self, command: StockCommand) -> ApiResult<u32> {
         self.call(command).await
     }
 
     pub async fn list_adjustments(&self, location_id: Option<LocationId>, limit: u32, before: Option<i64>) -> ApiResult<AdjustmentPage> {
-        self.call(&StockCommand::ListAdjustments { location_id, limit, before }).await
+        self.call(StockCommand::ListAdjustments { location_id, limit, before }).await
     }
+}
+
+/// A call that does nothing (no commands) to the object the deep health check pings.
+pub async fn ping(env: &Env) -> Result<(), Unavailable> {
+    let health = StyleCode::parse("health-check").map_err(|e| Unavailable(e.to_string()))?;
+    send::<()>(env, &health, Vec::new()).await.map(drop)
 }
 
 /// How old the counts a placement first allocates from may be (its holds check them).
@@ -73,13 +112,45 @@ pub struct StockObjects<'a> {
 }
 
 impl StockObjects<'_> {
-    async fn send<T: DeserializeOwned>(&self, sku: &Sku, command: StockCommand) -> Result<T, PortError<StockError>> {
-        let stub = StockClient::for_sku(self.env, sku).map_err(|e| Unavailable(format!("stock object of {sku}: {}", e.0.detail)))?.stub;
-        match request::<_, T, StockRefusal>(&stub, &command).await? {
-            Ok(value) => Ok(value),
-            Err(StockRefusal::Stock(refused)) => Err(PortError::Refused(refused)),
-            Err(other) => Err(PortError::Unavailable(Unavailable(format!("stock object of {sku} refused: {other}")))),
+    /// Sends each command to its SKU's style object, one call per style, all at once:
+    /// each one's answer, in order.
+    async fn send_all<T: DeserializeOwned>(&self, commands: Vec<SkuCommand>) -> Vec<Result<T, PortError<StockError>>> {
+        let mut answers: Vec<Result<T, PortError<StockError>>> = Vec::with_capacity(commands.len());
+        let mut by_style: BTreeMap<StyleCode, Vec<(usize, SkuCommand)>> = BTreeMap::new();
+        for (i, command) in commands.into_iter().enumerate() {
+            answers.push(Err(Unavailable("not sent".into()).into()));
+            match style_of(self.env, &command.sku).await {
+                Ok(style) => by_style.entry(style).or_default().push((i, command)),
+                Err(e) => answers[i] = Err(Unavailable(format!("stock of {}: {}", command.sku, e.0.detail)).into()),
+            }
         }
+        let calls = by_style.into_iter().map(|(style, commands)| async move {
+            let (at, commands): (Vec<usize>, Vec<SkuCommand>) = commands.into_iter().unzip();
+            (at, send::<T>(self.env, &style, commands).await)
+        });
+        for (at, sent) in join_all(calls).await {
+            match sent {
+                Ok(outcomes) => {
+                    for (i, outcome) in at.into_iter().zip(outcomes) {
+                        answers[i] = outcome.map_err(|refused| match refused {
+                            StockRefusal::Stock(refused) => PortError::Refused(refused),
+                            other => PortError::Unavailable(Unavailable(format!("stock object refused: {other}"))),
+                        });
+                    }
+                }
+                Err(unavailable) => {
+                    for i in at {
+                        answers[i] = Err(unavailable.clone().into());
+                    }
+                }
+            }
+        }
+        answers
+    }
+
+    async fn send<T: DeserializeOwned>(&self, sku: &Sku, command: StockCommand) -> Result<T, PortError<StockError>> {
+        let mut answers = self.send_all(vec![SkuCommand { sku: sku.clone(), command }]).await;
+        answers.pop().unwrap_or_else(|| Err(Unavailable("the stock object answered nothing".into()).into()))
     }
 }
 
@@ -113,8 +184,12 @@ impl StockPort for StockObjects<'_> {
     }
 
     async fn recent_levels(&self, sku: &Sku) -> Result<Vec<LocationLevel>, Unavailable> {
-        let read = stock_views::levels(self.env, sku, Some(PLACEMENT_GUESS_STALENESS)).await;
-        read.map(|read| read.levels).map_err(|e| Unavailable(format!("stock object of {sku}: {}", e.0.detail)))
+        let read = async {
+            let style = style_of(self.env, sku).await?;
+            stock_views::levels(self.env, &[(sku, &style)], Some(PLACEMENT_GUESS_STALENESS)).await
+        };
+        let mut read = read.await.map_err(|e| Unavailable(format!("stock of {sku}: {}", e.0.detail)))?;
+        read.pop().map(|read| read.levels).ok_or_else(|| Unavailable(format!("stock of {sku} not read")))
     }
 
     async fn hold(&self, sku: &Sku, hold: &HoldRef, allocations: &[Allocation], expires_at: DateTime<Utc>) -> Result<(), PortError<StockError>> {
@@ -134,17 +209,21 @@ impl StockPort for StockObjects<'_> {
         self.send(sku, StockCommand::Commit { order: order.clone(), hold: hold.clone(), allocations: allocations.to_vec() }).await
     }
 
-    async fn take(&self, sku: &Sku, order: &OrderRef, hold: &HoldRef, allocations: &[Allocation]) -> Result<Commitment, PortError<StockError>> {
-        let taken = self.send(sku, StockCommand::Take { order: order.clone(), hold: hold.clone(), allocations: allocations.to_vec() }).await?;
+    async fn take(&self, order: &OrderRef, hold: &HoldRef, lines: &[(Sku, Vec<Allocation>)]) -> Vec<Result<Commitment, PortError<StockError>>> {
+        let commands = lines.iter().map(|(sku, allocations)| SkuCommand {
+            sku: sku.clone(),
+            command: StockCommand::Take { order: order.clone(), hold: hold.clone(), allocations: allocations.clone() },
+        });
+        let taken = self.send_all(commands.collect()).await;
         if self.fault == Some(Fault::AfterReserve) {
             panic!("injected fault: placement died after taking stock");
         }
-        Ok(taken)
+        taken
     }
 
-    async fn withdraw(&self, sku: &Sku, order: &OrderRef, keep: Option<(&HoldRef, DateTime<Utc>)>) -> Result<(), Unavailable> {
-        let keep = keep.map(|(hold, until)| (hold.clone(), until));
-        answered(self.send::<()>(sku, StockCommand::Withdraw { order: order.clone(), keep }).await)
+    async fn withdraw(&self, order: &OrderRef, lines: &[(Sku, Option<HoldAgain>)]) -> Result<(), Unavailable> {
+        let commands = lines.iter().map(|(sku, keep)| SkuCommand { sku: sku.clone(), command: StockCommand::Withdraw { order: order.clone(), keep: keep.clone() } });
+        self.send_all::<()>(commands.collect()).await.into_iter().try_for_each(answered)
     }
 
     async fn hand_over(&self, sku: &Sku, order: &OrderRef) -> Result<(), PortError<StockError>> {

@@ -1,44 +1,64 @@
-//! The stock ledger's rows in the stock object's SQLite: `levels` (per-location totals),
-//! `holds` (one row per hold, indexed by reference, expiry and placement time) and
-//! `commitments` (one row per order). Every query goes through an index, so a command
-//! costs the same at ten holds and at fifty thousand. Times are stored as epoch
-//! milliseconds. A ledger written before its rows existed (one JSON value) is moved
-//! into rows on first touch (`migrate`), in one synchronous step.
+//! A SKU's ledger rows in its style's stock object (SQLite): `stock_levels` (per-location
+//! totals), `stock_holds` (one row per hold, indexed by reference, expiry and placement
+//! time) and `stock_commitments` (one row per order), every row keyed by its SKU first.
+//! Every query goes through an index, so a command costs the same at ten holds and at
+//! fifty thousand, and whatever the style's other SKUs hold. Times are stored as epoch
+//! milliseconds.
 
 use chrono::{DateTime, Utc};
-use omniedge::inventory::ledger::{Allocation, Commitment, Hold, HoldRef, Level, OrderRef};
+use omniedge::inventory::ledger::{Commitment, Hold, HoldRef, Level, OrderRef};
 use omniedge::inventory::rows::LedgerRows;
 use omniedge::shared::ids::LocationId;
 use omniedge::shared::quantity::PositiveQuantity;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use worker::{Error, Result, SqlStorage, SqlStorageValue};
 
-/// The tables, created when missing.
-pub const SCHEMA: [&str; 6] = [
-    "CREATE TABLE IF NOT EXISTS levels (
-        location_id TEXT PRIMARY KEY,
+/// The tables of a style's stock object, created when missing. Every row names its SKU,
+/// and every index leads with it, so one SKU's commands never read another's rows.
+pub const SCHEMA: [&str; 10] = [
+    "CREATE TABLE IF NOT EXISTS stock_levels (
+        sku TEXT NOT NULL,
+        location_id TEXT NOT NULL,
         on_hand INTEGER NOT NULL,
         committed INTEGER NOT NULL,
-        held INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS holds (
+        held INTEGER NOT NULL,
+        PRIMARY KEY (sku, location_id))",
+    "CREATE TABLE IF NOT EXISTS stock_holds (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        sku TEXT NOT NULL,
         reference TEXT NOT NULL,
         location_id TEXT NOT NULL,
         quantity INTEGER NOT NULL,
         placed_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL,
-        UNIQUE (reference, location_id))",
-    "CREATE INDEX IF NOT EXISTS holds_by_expiry ON holds (expires_at)",
-    "CREATE INDEX IF NOT EXISTS holds_by_placement ON holds (location_id, placed_at, seq)",
-    // What became of each order's units: one row per order, kept after it is settled
-    // so that a late or repeated command finds it done.
-    "CREATE TABLE IF NOT EXISTS commitments (order_ref TEXT PRIMARY KEY, state TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)",
+        UNIQUE (sku, reference, location_id))",
+    "CREATE INDEX IF NOT EXISTS stock_holds_by_expiry ON stock_holds (sku, expires_at)",
+    // The alarm's: the earliest expiry of any SKU of the style.
+    "CREATE INDEX IF NOT EXISTS stock_holds_by_any_expiry ON stock_holds (expires_at)",
+    "CREATE INDEX IF NOT EXISTS stock_holds_by_placement ON stock_holds (sku, location_id, placed_at, seq)",
+    // What became of each order's units: one row per SKU and order, kept after it is
+    // settled so that a late or repeated command finds it done.
+    "CREATE TABLE IF NOT EXISTS stock_commitments (sku TEXT NOT NULL, order_ref TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (sku, order_ref))",
+    // The SKUs whose ledger this object keeps (taken over from the SKU's own object of
+    // before styles, `stock_legacy`, on first touch).
+    "CREATE TABLE IF NOT EXISTS stock_skus (sku TEXT PRIMARY KEY)",
+    "CREATE TABLE IF NOT EXISTS stock_adjustments (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        sku TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        location_id TEXT NOT NULL,
+        record TEXT NOT NULL,
+        reply TEXT NOT NULL,
+        UNIQUE (sku, idempotency_key))",
+    "CREATE INDEX IF NOT EXISTS stock_adjustments_by_sku ON stock_adjustments (sku, seq)",
+    "CREATE INDEX IF NOT EXISTS stock_adjustments_by_location ON stock_adjustments (sku, location_id, seq)",
 ];
 
+/// One SKU's rows among its style's.
 pub struct SqlRows<'a> {
     pub sql: &'a SqlStorage,
+    pub sku: &'a str,
 }
 
 fn millis(t: DateTime<Utc>) -> i64 {
@@ -64,14 +84,19 @@ struct HoldRow {
 
 impl HoldRow {
     fn hold(self) -> Result<Hold> {
-        Ok(Hold {
-            reference: HoldRef(self.reference),
-            location_id: location(&self.location_id)?,
-            quantity: PositiveQuantity::new(self.quantity).map_err(|e| Error::RustError(format!("stored quantity: {e}")))?,
-            placed_at: time(self.placed_at)?,
-            expires_at: time(self.expires_at)?,
-        })
+        hold(self.reference, &self.location_id, self.quantity, self.placed_at, self.expires_at)
     }
+}
+
+/// A hold from its stored columns.
+pub fn hold(reference: String, location_id: &str, quantity: i64, placed_at: i64, expires_at: i64) -> Result<Hold> {
+    Ok(Hold {
+        reference: HoldRef(reference),
+        location_id: location(location_id)?,
+        quantity: PositiveQuantity::new(quantity).map_err(|e| Error::RustError(format!("stored quantity: {e}")))?,
+        placed_at: time(placed_at)?,
+        expires_at: time(expires_at)?,
+    })
 }
 
 #[derive(Deserialize)]
@@ -85,48 +110,20 @@ struct LevelRow {
 const HOLD_COLUMNS: &str = "reference, location_id, quantity, placed_at, expires_at";
 
 impl SqlRows<'_> {
+    /// Rows of a query whose first bind is this SKU.
     fn rows<T: for<'de> Deserialize<'de>>(&self, query: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<T>> {
+        let binds = std::iter::once(self.sku.into()).chain(binds).collect();
         self.sql.exec(query, Some(binds))?.to_array()
+    }
+
+    fn exec(&self, query: &str, binds: Vec<SqlStorageValue>) -> Result<()> {
+        let binds = std::iter::once(self.sku.into()).chain(binds).collect();
+        self.sql.exec(query, Some(binds))?;
+        Ok(())
     }
 
     fn holds(&self, query: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<Hold>> {
         self.rows::<HoldRow>(query, binds)?.into_iter().map(HoldRow::hold).collect()
-    }
-
-    /// Moves a ledger stored as one JSON value (before rows) into rows, once.
-    pub fn migrate(&mut self) -> Result<()> {
-        #[derive(Deserialize)]
-        struct Body {
-            body: String,
-        }
-        #[derive(Deserialize, Default)]
-        struct OldLevel {
-            on_hand: u32,
-            committed: u32,
-        }
-        #[derive(Deserialize)]
-        struct OldLedger {
-            levels: BTreeMap<LocationId, OldLevel>,
-            holds: Vec<Hold>,
-            #[serde(default)]
-            commitments: BTreeMap<String, Vec<Allocation>>,
-        }
-        let Some(row) = self.rows::<Body>("SELECT body FROM ledger WHERE id = 1", vec![])?.into_iter().next() else { return Ok(()) };
-        let old: OldLedger = serde_json::from_str(&row.body)?;
-        let mut held: BTreeMap<&LocationId, u32> = BTreeMap::new();
-        for hold in &old.holds {
-            *held.entry(&hold.location_id).or_default() += hold.quantity.get();
-            self.insert_hold(hold)?;
-        }
-        for (at, level) in &old.levels {
-            let held = held.get(at).copied().unwrap_or(0);
-            self.put_level(at, Level { on_hand: level.on_hand, committed: level.committed, held })?;
-        }
-        for (order, allocations) in old.commitments {
-            self.put_commitment(&OrderRef(order), &Commitment::Committed { allocations })?;
-        }
-        self.sql.exec("DELETE FROM ledger WHERE id = 1", None)?;
-        Ok(())
     }
 }
 
@@ -134,56 +131,53 @@ impl LedgerRows for SqlRows<'_> {
     type Error = Error;
 
     fn levels(&self) -> Result<Vec<(LocationId, Level)>> {
-        self.rows::<LevelRow>("SELECT location_id, on_hand, committed, held FROM levels ORDER BY location_id", vec![])?
+        self.rows::<LevelRow>("SELECT location_id, on_hand, committed, held FROM stock_levels WHERE sku = ? ORDER BY location_id", vec![])?
             .into_iter()
             .map(|r| Ok((location(&r.location_id)?, Level { on_hand: r.on_hand, committed: r.committed, held: r.held })))
             .collect()
     }
 
     fn level(&self, at: &LocationId) -> Result<Option<Level>> {
-        let rows = self.rows::<LevelRow>("SELECT location_id, on_hand, committed, held FROM levels WHERE location_id = ?", vec![at.as_str().into()])?;
+        let rows = self.rows::<LevelRow>("SELECT location_id, on_hand, committed, held FROM stock_levels WHERE sku = ? AND location_id = ?", vec![at.as_str().into()])?;
         Ok(rows.into_iter().next().map(|r| Level { on_hand: r.on_hand, committed: r.committed, held: r.held }))
     }
 
     fn put_level(&mut self, at: &LocationId, level: Level) -> Result<()> {
-        self.sql.exec(
-            "INSERT INTO levels (location_id, on_hand, committed, held) VALUES (?, ?, ?, ?)
-             ON CONFLICT(location_id) DO UPDATE SET on_hand = excluded.on_hand, committed = excluded.committed, held = excluded.held",
-            Some(vec![at.as_str().into(), (level.on_hand as i64).into(), (level.committed as i64).into(), (level.held as i64).into()]),
-        )?;
-        Ok(())
+        self.exec(
+            "INSERT INTO stock_levels (sku, location_id, on_hand, committed, held) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(sku, location_id) DO UPDATE SET on_hand = excluded.on_hand, committed = excluded.committed, held = excluded.held",
+            vec![at.as_str().into(), (level.on_hand as i64).into(), (level.committed as i64).into(), (level.held as i64).into()],
+        )
     }
 
     fn holds_of(&self, reference: &HoldRef) -> Result<Vec<Hold>> {
-        self.holds(&format!("SELECT {HOLD_COLUMNS} FROM holds WHERE reference = ?"), vec![reference.0.as_str().into()])
+        self.holds(&format!("SELECT {HOLD_COLUMNS} FROM stock_holds WHERE sku = ? AND reference = ?"), vec![reference.0.as_str().into()])
     }
 
     fn insert_hold(&mut self, hold: &Hold) -> Result<()> {
-        self.sql.exec(
-            &format!("INSERT INTO holds ({HOLD_COLUMNS}) VALUES (?, ?, ?, ?, ?)"),
-            Some(vec![
+        self.exec(
+            &format!("INSERT INTO stock_holds (sku, {HOLD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"),
+            vec![
                 hold.reference.0.as_str().into(),
                 hold.location_id.as_str().into(),
                 (hold.quantity.get() as i64).into(),
                 millis(hold.placed_at).into(),
                 millis(hold.expires_at).into(),
-            ]),
-        )?;
-        Ok(())
+            ],
+        )
     }
 
     fn delete_hold(&mut self, reference: &HoldRef, at: &LocationId) -> Result<()> {
-        self.sql.exec("DELETE FROM holds WHERE reference = ? AND location_id = ?", Some(vec![reference.0.as_str().into(), at.as_str().into()]))?;
-        Ok(())
+        self.exec("DELETE FROM stock_holds WHERE sku = ? AND reference = ? AND location_id = ?", vec![reference.0.as_str().into(), at.as_str().into()])
     }
 
     fn newest_live_hold_at(&self, at: &LocationId, now: DateTime<Utc>) -> Result<Option<Hold>> {
-        let query = format!("SELECT {HOLD_COLUMNS} FROM holds WHERE location_id = ? AND expires_at > ? ORDER BY placed_at DESC, seq DESC LIMIT 1");
+        let query = format!("SELECT {HOLD_COLUMNS} FROM stock_holds WHERE sku = ? AND location_id = ? AND expires_at > ? ORDER BY placed_at DESC, seq DESC LIMIT 1");
         Ok(self.holds(&query, vec![at.as_str().into(), millis(now).into()])?.into_iter().next())
     }
 
     fn lapsed(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Hold>> {
-        let query = format!("SELECT {HOLD_COLUMNS} FROM holds WHERE expires_at <= ? ORDER BY expires_at, seq LIMIT ?");
+        let query = format!("SELECT {HOLD_COLUMNS} FROM stock_holds WHERE sku = ? AND expires_at <= ? ORDER BY expires_at, seq LIMIT ?");
         self.holds(&query, vec![millis(now).into(), (limit.min(i64::MAX as usize) as i64).into()])
     }
 
@@ -195,7 +189,7 @@ impl LedgerRows for SqlRows<'_> {
         }
         // Without INDEXED BY, SQLite satisfies the GROUP BY by scanning every hold in
         // location order: O(holds) on every command.
-        self.rows::<Units>("SELECT location_id, SUM(quantity) AS units FROM holds INDEXED BY holds_by_expiry WHERE expires_at <= ? GROUP BY location_id", vec![millis(now).into()])?
+        self.rows::<Units>("SELECT location_id, SUM(quantity) AS units FROM stock_holds INDEXED BY stock_holds_by_expiry WHERE sku = ? AND expires_at <= ? GROUP BY location_id", vec![millis(now).into()])?
             .into_iter()
             .map(|u| Ok((location(&u.location_id)?, u.units)))
             .collect()
@@ -206,7 +200,7 @@ impl LedgerRows for SqlRows<'_> {
         struct Next {
             at: Option<i64>,
         }
-        let next = self.rows::<Next>("SELECT MIN(expires_at) AS at FROM holds", vec![])?.into_iter().next().and_then(|n| n.at);
+        let next = self.rows::<Next>("SELECT MIN(expires_at) AS at FROM stock_holds WHERE sku = ?", vec![])?.into_iter().next().and_then(|n| n.at);
         next.map(time).transpose()
     }
 
@@ -215,20 +209,18 @@ impl LedgerRows for SqlRows<'_> {
         struct State {
             state: String,
         }
-        let rows = self.rows::<State>("SELECT state FROM commitments WHERE order_ref = ?", vec![order.0.as_str().into()])?;
+        let rows = self.rows::<State>("SELECT state FROM stock_commitments WHERE sku = ? AND order_ref = ?", vec![order.0.as_str().into()])?;
         Ok(rows.into_iter().next().map(|r| serde_json::from_str(&r.state)).transpose()?)
     }
 
     fn put_commitment(&mut self, order: &OrderRef, commitment: &Commitment) -> Result<()> {
-        self.sql.exec(
-            "INSERT INTO commitments (order_ref, state) VALUES (?, ?) ON CONFLICT(order_ref) DO UPDATE SET state = excluded.state",
-            Some(vec![order.0.as_str().into(), serde_json::to_string(commitment)?.into()]),
-        )?;
-        Ok(())
+        self.exec(
+            "INSERT INTO stock_commitments (sku, order_ref, state) VALUES (?, ?, ?) ON CONFLICT(sku, order_ref) DO UPDATE SET state = excluded.state",
+            vec![order.0.as_str().into(), serde_json::to_string(commitment)?.into()],
+        )
     }
 
     fn delete_commitment(&mut self, order: &OrderRef) -> Result<()> {
-        self.sql.exec("DELETE FROM commitments WHERE order_ref = ?", Some(vec![order.0.as_str().into()]))?;
-        Ok(())
+        self.exec("DELETE FROM stock_commitments WHERE sku = ? AND order_ref = ?", vec![order.0.as_str().into()])
     }
 }

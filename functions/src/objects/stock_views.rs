@@ -1,17 +1,21 @@
-//! A SKU's counts for lookups: read from its stock object now (strong, the default), or
+//! SKUs' counts for lookups: read from their style's stock object now (strong, the default), or
 //! taken from a short-lived cache in the isolate's memory when the caller accepts counts
-//! up to a stated age (`MaxStaleness`, for product and listing pages). Every read from an
-//! object refreshes the cache. It keeps at most `CAPACITY` SKUs and nothing older than
+//! up to a stated age (`MaxStaleness`, for product and listing pages). SKUs of one style
+//! are read in one call. Every read from an object refreshes the cache. It keeps at most `CAPACITY` SKUs and nothing older than
 //! the longest staleness anyone may ask for. Holds, orders and checkout never read here:
 //! they always ask the object.
 
 use crate::http::error::ApiResult;
-use crate::objects::stock_client::StockClient;
+use crate::objects::stock::{SkuCommand, StockCommand};
+use crate::objects::stock_client;
 use chrono::{DateTime, Utc};
+use futures_util::future::join_all;
 use omniedge::inventory::availability::{LevelsRead, MaxStaleness};
-use omniedge::shared::ids::Sku;
+use omniedge::inventory::ledger::LocationLevel;
+use omniedge::shared::ids::{Sku, StyleCode};
+use omniedge::workflows::ports::Unavailable;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use worker::Env;
 
 /// Most SKUs kept; past it, entries too old for any caller are dropped, then all.
@@ -21,19 +25,32 @@ thread_local! {
     static VIEWS: RefCell<HashMap<Sku, LevelsRead>> = RefCell::new(HashMap::new());
 }
 
-/// The SKU's counts, no older than `freshness` allows (read now when it is absent).
-pub async fn levels(env: &Env, sku: &Sku, freshness: Option<MaxStaleness>) -> ApiResult<LevelsRead> {
+/// Each SKU's counts (SKUs with their styles), no older than `freshness` allows: those
+/// not cached are read now, in one call per style.
+pub async fn levels(env: &Env, skus: &[(&Sku, &StyleCode)], freshness: Option<MaxStaleness>) -> ApiResult<Vec<LevelsRead>> {
     let now = Utc::now();
-    if let Some(max) = freshness {
-        let cached = VIEWS.with(|views| views.borrow().get(sku).filter(|read| age_ms(read, now) <= i64::from(max.millis())).cloned());
-        if let Some(read) = cached {
-            return Ok(read);
+    let cached = |sku: &Sku| {
+        let max = i64::from(freshness?.millis());
+        VIEWS.with(|views| views.borrow().get(sku).filter(|read| age_ms(read, now) <= max).cloned())
+    };
+    let mut reads: Vec<Option<LevelsRead>> = skus.iter().map(|(sku, _)| cached(sku)).collect();
+    let mut by_style: BTreeMap<&StyleCode, Vec<usize>> = BTreeMap::new();
+    for (i, (_, style)) in skus.iter().enumerate().filter(|(i, _)| reads[*i].is_none()) {
+        by_style.entry(style).or_default().push(i);
+    }
+    let calls = by_style.into_iter().map(|(style, at)| async move {
+        let views = at.iter().map(|&i| SkuCommand { sku: skus[i].0.clone(), command: StockCommand::View }).collect();
+        (at, stock_client::send::<Vec<LocationLevel>>(env, style, views).await)
+    });
+    for (at, answers) in join_all(calls).await {
+        let read_at = Utc::now();
+        for (i, levels) in at.into_iter().zip(answers?) {
+            let read = LevelsRead { levels: levels?, read_at };
+            remember(skus[i].0, &read);
+            reads[i] = Some(read);
         }
     }
-    let levels = StockClient::for_sku(env, sku)?.view().await?;
-    let read = LevelsRead { levels, read_at: Utc::now() };
-    remember(sku, &read);
-    Ok(read)
+    reads.into_iter().map(|read| read.ok_or_else(|| Unavailable("a SKU's counts were not read".into()).into())).collect()
 }
 
 fn remember(sku: &Sku, read: &LevelsRead) {
