@@ -151,12 +151,14 @@ describe("products", () => {
     assert.deepEqual(listed.map((p) => p.sku), [...skus].sort());
     assert.ok(listed.every((p) => p.style === style));
 
-    // Moving a SKU to another style moves it between the lists.
-    expectStatus(await call("PUT", `/v1/products/${run}-43`, { body: productDraft({ style: `OTHER-${run}`, size: "43" }) }), 200);
+    // A SKU never changes style (its stock is kept with its style's): refused, nothing changes.
+    const before = expectStatus(await call("GET", `/v1/products/${run}-43`), 200);
+    expectProblem(await call("PUT", `/v1/products/${run}-43`, { body: productDraft({ style: `OTHER-${run}`, size: "43" }) }), 409, "style_is_fixed");
+    assert.deepEqual(expectStatus(await call("GET", `/v1/products/${run}-43`), 200), before);
     const after = expectStatus(await call("GET", `/v1/products?style=${style}`), 200).items;
-    assert.deepEqual(after.map((p) => p.sku), [`${run}-41`, `${run}-42`]);
+    assert.deepEqual(after.map((p) => p.sku), [...skus].sort());
     const other = expectStatus(await call("GET", `/v1/products?style=OTHER-${run}`), 200).items;
-    assert.deepEqual(other.map((p) => p.sku), [`${run}-43`, `${run}-other`]);
+    assert.deepEqual(other.map((p) => p.sku), [`${run}-other`]);
 
     for (const query of ["style=bad%20style", `colour=red`]) {
       expectProblem(await call("GET", `/v1/products?${query}`), 400, "invalid_query", query);

@@ -159,11 +159,14 @@ pub fn import(sql: &SqlStorage, sku: &str, ledger: LegacyLedger) -> Result<()> {
     Ok(())
 }
 
-/// Tests only: writes `ledger` into this object's old tables, as rows or (`as_json`) as
+/// Tests only: writes `ledger` into this object's old tables (in place of what they held), as rows or (`as_json`) as
 /// the one JSON value of before rows, as an object of before styles kept it.
 pub fn plant(sql: &SqlStorage, ledger: &LegacyLedger, as_json: bool) -> Result<()> {
     for ddl in LEGACY_SCHEMA {
         sql.exec(ddl, None)?;
+    }
+    for table in ["levels", "holds", "commitments", "ledger", "adjustments"] {
+        sql.exec(&format!("DELETE FROM {table}"), None)?;
     }
     if as_json {
         let levels: BTreeMap<&LocationId, serde_json::Value> =
