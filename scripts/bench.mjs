@@ -152,6 +152,12 @@ const ORDER_BODY = JSON.stringify({
   },
   payment: { method: "prepaid" },
 });
+// The same sizes spread over 50 styles of one SKU each: what a batch or an order costs
+// when its SKUs are kept by different objects.
+const SPREAD_SKUS = Array.from({ length: PRODUCT_COUNT }, (_, i) => `BENCH-SPREAD-${String(i).padStart(2, "0")}`);
+const SPREAD_BATCH_BODY = JSON.stringify({ skus: SPREAD_SKUS });
+const SPREAD_ORDER_SKUS = SPREAD_SKUS.slice(40, 43);
+const SPREAD_ORDER_BODY = JSON.stringify({ ...JSON.parse(ORDER_BODY), lines: SPREAD_ORDER_SKUS.map((sku) => ({ sku, quantity: 1 })) });
 const BENCH_IDS = new Set(LOCATIONS.map((l) => l.id));
 // The flash-sale SKU: one store, a million units, carts adding it while live holds pile up.
 const FLASH_SKU = "BENCH-SKU-49";
@@ -225,6 +231,16 @@ const SCENARIOS = [
     request: (ctx) => ({ method: "POST", path: "/v1/stock/lookup", headers: ctx.auth, body: STALE_BATCH_BODY }),
   },
   {
+    // The same 50 lookups, one SKU from each of 50 styles: one object call per style.
+    name: "batch50-styles",
+    setup: async (ctx) => {
+      await spreadStyles(ctx);
+      const { json } = await ctx.expect([200], "POST", "/v1/stock/lookup", { headers: ctx.auth, body: SPREAD_BATCH_BODY });
+      check(json?.items?.length === SPREAD_SKUS.length, `lookup answered ${json?.items?.length} items, expected ${SPREAD_SKUS.length}`);
+    },
+    request: (ctx) => ({ method: "POST", path: "/v1/stock/lookup", headers: ctx.auth, body: SPREAD_BATCH_BODY }),
+  },
+  {
     name: "add-to-cart",
     setup: async (ctx) => {
       await stockForOrders(ctx);
@@ -251,6 +267,21 @@ const SCENARIOS = [
       path: "/v1/orders",
       headers: { ...ctx.auth, "idempotency-key": `bench-order-${ctx.runId}-${seq}` },
       body: ORDER_BODY,
+    }),
+  },
+  {
+    // The same order with its 3 lines in 3 styles: one stock call per style.
+    name: "place-order-3-styles",
+    setup: async (ctx) => {
+      await spreadStyles(ctx);
+      await stockForOrders(ctx, SPREAD_ORDER_SKUS);
+    },
+    status: 201,
+    request: (ctx, seq) => ({
+      method: "POST",
+      path: "/v1/orders",
+      headers: { ...ctx.auth, "idempotency-key": `bench-order-styles-${ctx.runId}-${seq}` },
+      body: SPREAD_ORDER_BODY,
     }),
   },
   ...HOT_HOLDS.map((holds) => ({
@@ -357,14 +388,28 @@ async function liveHoldsUpTo(ctx, target) {
 }
 
 /** Gives the order SKUs ample stock at the shipping locations, so no run runs out. */
-async function stockForOrders(ctx) {
+async function stockForOrders(ctx, skus = ORDER_SKUS) {
   const shipping = LOCATIONS.filter((l) => l.body.ships_orders);
-  const sets = ORDER_SKUS.flatMap((sku) => shipping.map((loc) => ({ sku, loc })));
+  const sets = skus.flatMap((sku) => shipping.map((loc) => ({ sku, loc })));
   await inPool(sets, ctx.concurrency, ({ sku, loc }) =>
     ctx.expect([201], "POST", `/v1/stock/${sku}/adjustments`, {
       headers: { "idempotency-key": `bench-orders-${ctx.runId}-${sku}-${loc.id}` },
       body: { location_id: loc.id, kind: "set", quantity: 1_000_000, reason: "recount", note: "bench orders" },
     }));
+}
+
+/** The spread SKUs (one per style) and their stock (once per run). */
+async function spreadStyles(ctx) {
+  if (ctx.spread) return;
+  await inPool(SPREAD_SKUS, ctx.concurrency, (sku, i) =>
+    ctx.expect([200, 201], "PUT", `/v1/products/${sku}`, { body: { ...product(i), style: `${sku}-STYLE` } }));
+  const adjustments = SPREAD_SKUS.flatMap((sku, i) => LOCATIONS.map((loc, j) => ({ sku, i, loc, j })));
+  await inPool(adjustments, ctx.concurrency, ({ sku, i, loc, j }) =>
+    ctx.expect([201], "POST", `/v1/stock/${sku}/adjustments`, {
+      headers: { "idempotency-key": `bench-spread-${ctx.runId}-${sku}-${loc.id}` },
+      body: { location_id: loc.id, kind: "set", quantity: quantity(i, j), reason: "recount", note: "bench setup" },
+    }));
+  ctx.spread = true;
 }
 
 function nearPath() {

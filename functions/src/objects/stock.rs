@@ -257,8 +257,12 @@ impl StockObject {
     }
 
     fn known(&self, sku: &Sku) -> Result<bool> {
-        let found = self.sql.exec("SELECT sku FROM stock_skus WHERE sku = ?", vec![sku.as_str().into()])?;
-        Ok(!found.to_array::<serde_json::Value>()?.is_empty())
+        #[derive(Deserialize)]
+        struct Kept {
+            n: u32,
+        }
+        let found = self.sql.exec("SELECT COUNT(*) AS n FROM stock_skus WHERE sku = ?", vec![sku.as_str().into()])?;
+        Ok(found.to_array::<Kept>()?.first().is_some_and(|k| k.n > 0))
     }
 
     /// One SKU's command, answered as if it came alone.
