@@ -6,7 +6,7 @@
 //! synchronous step, so no count, hold, commitment or adjustment key is lost. The old
 //! object is never written again: the worker no longer sends it anything else.
 
-use crate::objects::stock_rows::SqlRows;
+use crate::objects::stock_rows::{HoldRow, SqlRows};
 use omniedge::inventory::ledger::{Allocation, Commitment, Hold, Level, OrderRef};
 use omniedge::inventory::rows::LedgerRows;
 use omniedge::shared::ids::LocationId;
@@ -109,14 +109,6 @@ fn from_rows(sql: &SqlStorage) -> Result<LegacyLedger> {
         held: u32,
     }
     #[derive(Deserialize)]
-    struct HoldRow {
-        reference: String,
-        location_id: String,
-        quantity: i64,
-        placed_at: i64,
-        expires_at: i64,
-    }
-    #[derive(Deserialize)]
     struct CommitmentRow {
         order_ref: String,
         state: String,
@@ -127,7 +119,7 @@ fn from_rows(sql: &SqlStorage) -> Result<LegacyLedger> {
         .collect();
     let holds = rows::<HoldRow>(sql, "SELECT reference, location_id, quantity, placed_at, expires_at FROM holds ORDER BY seq")?
         .into_iter()
-        .map(|h| crate::objects::stock_rows::hold(h.reference, &h.location_id, h.quantity, h.placed_at, h.expires_at))
+        .map(HoldRow::hold)
         .collect::<Result<_>>()?;
     let commitments = rows::<CommitmentRow>(sql, "SELECT order_ref, state FROM commitments")?
         .into_iter()

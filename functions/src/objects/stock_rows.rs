@@ -73,8 +73,9 @@ fn location(id: &str) -> Result<LocationId> {
     LocationId::parse(id).map_err(|e| Error::RustError(format!("stored location id: {e}")))
 }
 
+/// A hold as stored (also in the tables of before styles, `stock_legacy`).
 #[derive(Deserialize)]
-struct HoldRow {
+pub struct HoldRow {
     reference: String,
     location_id: String,
     quantity: i64,
@@ -83,20 +84,15 @@ struct HoldRow {
 }
 
 impl HoldRow {
-    fn hold(self) -> Result<Hold> {
-        hold(self.reference, &self.location_id, self.quantity, self.placed_at, self.expires_at)
+    pub fn hold(self) -> Result<Hold> {
+        Ok(Hold {
+            reference: HoldRef(self.reference),
+            location_id: location(&self.location_id)?,
+            quantity: PositiveQuantity::new(self.quantity).map_err(|e| Error::RustError(format!("stored quantity: {e}")))?,
+            placed_at: time(self.placed_at)?,
+            expires_at: time(self.expires_at)?,
+        })
     }
-}
-
-/// A hold from its stored columns.
-pub fn hold(reference: String, location_id: &str, quantity: i64, placed_at: i64, expires_at: i64) -> Result<Hold> {
-    Ok(Hold {
-        reference: HoldRef(reference),
-        location_id: location(location_id)?,
-        quantity: PositiveQuantity::new(quantity).map_err(|e| Error::RustError(format!("stored quantity: {e}")))?,
-        placed_at: time(placed_at)?,
-        expires_at: time(expires_at)?,
-    })
 }
 
 #[derive(Deserialize)]

@@ -1,9 +1,10 @@
-//! SKUs' counts for lookups: read from their style's stock object now (strong, the default), or
-//! taken from a short-lived cache in the isolate's memory when the caller accepts counts
-//! up to a stated age (`MaxStaleness`, for product and listing pages). SKUs of one style
-//! are read in one call. Every read from an object refreshes the cache. It keeps at most `CAPACITY` SKUs and nothing older than
-//! the longest staleness anyone may ask for. Holds, orders and checkout never read here:
-//! they always ask the object.
+//! SKUs' counts for lookups: read from their style's stock object now (strong, the
+//! default), or taken from a short-lived cache in the isolate's memory when the caller
+//! accepts counts up to a stated age (`MaxStaleness`, for product and listing pages).
+//! SKUs of one style are read in one call, and every read from an object refreshes the
+//! cache. It keeps at most `CAPACITY` SKUs and nothing older than the longest staleness
+//! anyone may ask for. Holds, orders and checkout never read here: they always ask the
+//! object.
 
 use crate::http::error::ApiResult;
 use crate::objects::stock::{SkuCommand, StockCommand};
