@@ -6,6 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
+use worker::wasm_bindgen_futures::JsFuture;
 use omniedge::workflows::ports::Unavailable;
 use worker::{Method, Request, RequestInit, Response, Result, Stub};
 
@@ -40,12 +41,16 @@ pub async fn request<C: Serialize, T: DeserializeOwned, E: DeserializeOwned>(
     let body = serde_json::to_string(command).map_err(|e| Unavailable(format!("command not serializable: {e}")))?;
     init.with_method(Method::Post).with_body(Some(JsValue::from(body)));
     let request = Request::new_with_init("https://object.internal/command", &init).map_err(unavailable)?;
-    let mut response = stub.fetch_with_request(request).await.map_err(unavailable)?;
-    let body = response.bytes().await.map_err(unavailable)?;
-    if response.status_code() != 200 {
-        return Err(Unavailable(format!("object answered {}", response.status_code())));
+    let response = stub.fetch_with_request(request).await.map_err(unavailable)?;
+    let status = response.status_code();
+    // The body in one read (`text()`), not chunk by chunk as `Response::bytes` streams it.
+    let response: worker::web_sys::Response = response.into();
+    let read = |e: JsValue| Unavailable(format!("object answer unreadable: {e:?}"));
+    let body = JsFuture::from(response.text().map_err(read)?).await.map_err(read)?.as_string().unwrap_or_default();
+    if status != 200 {
+        return Err(Unavailable(format!("object answered {status}")));
     }
-    match serde_json::from_slice::<Reply<T, E>>(&body) {
+    match serde_json::from_slice::<Reply<T, E>>(body.as_bytes()) {
         Ok(Reply::Done(value)) => Ok(Ok(value)),
         Ok(Reply::Refused(refused)) => Ok(Err(refused)),
         Err(e) => Err(Unavailable(format!("unreadable object answer: {e}"))),
