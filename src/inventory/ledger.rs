@@ -157,17 +157,20 @@ pub const EXPIRY_BATCH: usize = 500;
 /// The stock ledger of one SKU over its rows.
 pub struct StockLedger<R> {
     rows: R,
+    /// A time by which every lapsed hold is known deleted (an `expire` found fewer than
+    /// its limit), so that a view then needs no query for lapsed units.
+    expired_through: Option<DateTime<Utc>>,
 }
 
 impl<R: Default> Default for StockLedger<R> {
     fn default() -> Self {
-        StockLedger { rows: R::default() }
+        StockLedger { rows: R::default(), expired_through: None }
     }
 }
 
 impl<R: LedgerRows> StockLedger<R> {
     pub fn new(rows: R) -> Self {
-        StockLedger { rows }
+        StockLedger { rows, expired_through: None }
     }
 
     pub fn rows(&self) -> &R {
@@ -183,6 +186,9 @@ impl<R: LedgerRows> StockLedger<R> {
         let lapsed = self.rows.lapsed(now, limit)?;
         for hold in &lapsed {
             self.delete_hold(hold)?;
+        }
+        if lapsed.len() < limit {
+            self.expired_through = Some(now);
         }
         Ok(lapsed.len())
     }
@@ -204,7 +210,8 @@ impl<R: LedgerRows> StockLedger<R> {
     /// Every location that ever had a count of this SKU, with what is held and available:
     /// the kept totals less the holds that lapsed and are not yet deleted.
     pub fn view(&self, now: DateTime<Utc>) -> Result<Vec<LocationLevel>, R::Error> {
-        let lapsed: BTreeMap<LocationId, u32> = self.rows.lapsed_units(now)?.into_iter().collect();
+        let expired = self.expired_through.is_some_and(|through| through >= now);
+        let lapsed: BTreeMap<LocationId, u32> = if expired { BTreeMap::new() } else { self.rows.lapsed_units(now)?.into_iter().collect() };
         Ok(self
             .rows
             .levels()?
@@ -527,6 +534,9 @@ impl<R: LedgerRows> StockLedger<R> {
     }
 
     fn insert_hold(&mut self, hold: &Hold) -> Result<(), R::Error> {
+        if self.expired_through.is_some_and(|through| hold.expires_at <= through) {
+            self.expired_through = None;
+        }
         let mut level = self.level(&hold.location_id)?;
         level.held += hold.quantity.get();
         self.rows.put_level(&hold.location_id, level)?;

@@ -1,4 +1,5 @@
-//! The cart Durable Object: one instance per cart holds the cart document. Every
+//! The cart Durable Object: one instance per cart holds the cart document (kept in
+//! memory too once read, as every write goes through the instance). Every
 //! command is applied by the domain (`omniedge::sales::cart`) and saved in the same step, so
 //! a cart reached from two channels at once never loses a change or reopens. A shopper's
 //! change comes with the catalog of the cart's lines and is saved only if the cart still
@@ -21,6 +22,7 @@ use omniedge::sales::cart::{Cart, CartChange, CartError};
 use omniedge::shared::ids::{CartId, OrderId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use worker::{durable_object, DurableObject, Env, Error, Request, Response, Result, SqlStorage, State};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -58,6 +60,8 @@ pub struct CartObject {
     name: String,
     /// Every change re-arms the cart's reminders; the alarm hands due steps to the queue.
     reminders: ReminderSchedule,
+    /// The cart as last read or saved by this instance (every write goes through it).
+    cart: RefCell<Option<Cart>>,
 }
 
 impl DurableObject for CartObject {
@@ -65,7 +69,7 @@ impl DurableObject for CartObject {
         let sql = state.storage().sql();
         sql.exec("CREATE TABLE IF NOT EXISTS cart (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL)", None)
             .expect("cart object schema");
-        Self { sql, name: state.id().name().unwrap_or_default(), reminders: ReminderSchedule::new(&state, env.clone()), env }
+        Self { sql, name: state.id().name().unwrap_or_default(), reminders: ReminderSchedule::new(&state, env.clone()), env, cart: RefCell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -109,13 +113,19 @@ impl CartObject {
         CartId::parse(&self.name).map_err(|e| Error::RustError(format!("cart object addressed by {e}")))
     }
 
+    /// The cart: from memory once this instance has read or saved it.
     fn load(&self) -> Result<Option<Cart>> {
         #[derive(Deserialize)]
         struct Row {
             body: String,
         }
+        if let Some(cart) = self.cart.borrow().as_ref() {
+            return Ok(Some(cart.clone()));
+        }
         let rows: Vec<Row> = self.sql.exec("SELECT body FROM cart WHERE id = 1", None)?.to_array()?;
-        Ok(rows.first().map(|r| serde_json::from_str(&r.body)).transpose()?)
+        let cart: Option<Cart> = rows.first().map(|r| serde_json::from_str(&r.body)).transpose()?;
+        self.cart.replace(cart.clone());
+        Ok(cart)
     }
 
     fn save(&self, cart: &Cart) -> Result<()> {
@@ -123,6 +133,7 @@ impl CartObject {
             "INSERT INTO cart (id, body) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body",
             vec![serde_json::to_string(cart)?.into()],
         )?;
+        self.cart.replace(Some(cart.clone()));
         Ok(())
     }
 }
