@@ -322,10 +322,23 @@ impl<R: LedgerRows> StockLedger<R> {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), R::Error> {
-        self.release(reference)?;
+        // Each location's count changes once, by the difference (a re-hold where the
+        // reference held before reads and writes its level once, not twice).
+        let mut held: BTreeMap<LocationId, i64> = BTreeMap::new();
+        for old in self.rows.holds_of(reference)? {
+            self.rows.delete_hold(&old.reference, &old.location_id)?;
+            *held.entry(old.location_id).or_default() -= i64::from(old.quantity.get());
+        }
         for (at, requested) in wanted {
             let Ok(quantity) = PositiveQuantity::new(requested as i64) else { continue };
-            self.insert_hold(&Hold { reference: reference.clone(), location_id: at.clone(), quantity, placed_at: now, expires_at })?;
+            self.note_inserted(expires_at);
+            self.rows.insert_hold(&Hold { reference: reference.clone(), location_id: at.clone(), quantity, placed_at: now, expires_at })?;
+            *held.entry(at.clone()).or_default() += i64::from(quantity.get());
+        }
+        for (at, change) in held.into_iter().filter(|(_, change)| *change != 0) {
+            let mut level = self.level(&at)?;
+            level.held = u32::try_from((i64::from(level.held) + change).max(0)).unwrap_or(u32::MAX);
+            self.rows.put_level(&at, level)?;
         }
         Ok(())
     }
@@ -533,14 +546,11 @@ impl<R: LedgerRows> StockLedger<R> {
         Ok(())
     }
 
-    fn insert_hold(&mut self, hold: &Hold) -> Result<(), R::Error> {
-        if self.expired_through.is_some_and(|through| hold.expires_at <= through) {
+    /// A hold lapsed already when inserted is not known expired.
+    fn note_inserted(&mut self, expires_at: DateTime<Utc>) {
+        if self.expired_through.is_some_and(|through| expires_at <= through) {
             self.expired_through = None;
         }
-        let mut level = self.level(&hold.location_id)?;
-        level.held += hold.quantity.get();
-        self.rows.put_level(&hold.location_id, level)?;
-        self.rows.insert_hold(hold)
     }
 
     fn delete_hold(&mut self, hold: &Hold) -> Result<(), R::Error> {
