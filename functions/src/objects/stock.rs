@@ -154,12 +154,15 @@ pub struct StockObject {
     kept: RefCell<HashSet<Sku>>,
     /// The alarm time last set, so unchanged expiries cost no storage call.
     alarm_at: Cell<Option<DateTime<Utc>>>,
+    /// The earliest expiry of the holds the current call inserted (epoch ms): only one
+    /// earlier than the alarm needs the earliest expiry read again.
+    earliest_insert: Cell<Option<i64>>,
 }
 
 impl DurableObject for StockObject {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        Self { state, sql, env, ready: Cell::new(false), kept: RefCell::new(HashSet::new()), alarm_at: Cell::new(None) }
+        Self { state, sql, env, ready: Cell::new(false), kept: RefCell::new(HashSet::new()), alarm_at: Cell::new(None), earliest_insert: Cell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -193,7 +196,7 @@ impl DurableObject for StockObject {
         while left > 0 {
             let next = self.sql.exec("SELECT sku FROM stock_holds WHERE expires_at <= ? ORDER BY expires_at LIMIT 1", vec![now.timestamp_millis().into()]);
             let Some(Lapsed { sku }) = next?.to_array::<Lapsed>()?.into_iter().next() else { break };
-            let expired = StockLedger::new(SqlRows { sql: &self.sql, sku: &sku }).expire(now, left)?;
+            let expired = StockLedger::new(self.rows(&sku)).expire(now, left)?;
             if expired == 0 {
                 break;
             }
@@ -250,7 +253,7 @@ impl StockObject {
             Err(unavailable) => return Err(worker::Error::RustError(unavailable.0)),
         };
         if !self.known(sku)? {
-            stock_legacy::import(&self.sql, sku.as_str(), ledger)?;
+            stock_legacy::import(self.rows(sku.as_str()), ledger)?;
         }
         self.kept.borrow_mut().insert(sku.clone());
         Ok(())
@@ -267,7 +270,7 @@ impl StockObject {
 
     /// One SKU's command, answered as if it came alone.
     fn run(&self, SkuCommand { sku, command }: SkuCommand, now: DateTime<Utc>) -> Result<CommandReply> {
-        let mut ledger = StockLedger::new(SqlRows { sql: &self.sql, sku: sku.as_str() });
+        let mut ledger = StockLedger::new(self.rows(sku.as_str()));
         match command {
             StockCommand::View => done(ledger.view(now)),
             StockCommand::Adjust(cmd) => answer(self.adjust(&mut ledger, cmd, now)),
@@ -309,8 +312,18 @@ impl StockObject {
         }
     }
 
-    /// Keeps one alarm set at the earliest hold expiry of any SKU.
+    fn rows<'a>(&'a self, sku: &'a str) -> SqlRows<'a> {
+        SqlRows { sql: &self.sql, sku, earliest_insert: &self.earliest_insert }
+    }
+
+    /// Keeps one alarm set at the earliest hold expiry of any SKU. While one is set, only
+    /// a hold inserted to lapse before it moves it (one deleted meanwhile at most makes
+    /// the alarm come early and find nothing).
     async fn schedule_expiry(&self) -> Result<()> {
+        let inserted = self.earliest_insert.take();
+        if self.alarm_at.get().is_some_and(|at| inserted.is_none_or(|e| e >= at.timestamp_millis())) {
+            return Ok(());
+        }
         #[derive(Deserialize)]
         struct Next {
             at: Option<i64>,

@@ -130,8 +130,8 @@ fn from_rows(sql: &SqlStorage) -> Result<LegacyLedger> {
 
 /// Writes a SKU's old ledger into its style object's rows and marks the SKU as kept
 /// here. Synchronous: it commits with the command that asked for it.
-pub fn import(sql: &SqlStorage, sku: &str, ledger: LegacyLedger) -> Result<()> {
-    let mut rows = SqlRows { sql, sku };
+pub fn import(mut rows: SqlRows<'_>, ledger: LegacyLedger) -> Result<()> {
+    let (sql, sku) = (rows.sql, rows.sku);
     for (at, level) in &ledger.levels {
         rows.put_level(at, *level)?;
     }

@@ -11,6 +11,7 @@ use omniedge::inventory::rows::LedgerRows;
 use omniedge::shared::ids::LocationId;
 use omniedge::shared::quantity::PositiveQuantity;
 use serde::Deserialize;
+use std::cell::Cell;
 use worker::{Error, Result, SqlStorage, SqlStorageValue};
 
 /// The tables of a style's stock object, created when missing. Every row names its SKU,
@@ -59,6 +60,9 @@ pub const SCHEMA: [&str; 10] = [
 pub struct SqlRows<'a> {
     pub sql: &'a SqlStorage,
     pub sku: &'a str,
+    /// The earliest expiry of the holds inserted through these rows (epoch ms), for the
+    /// object's alarm.
+    pub earliest_insert: &'a Cell<Option<i64>>,
 }
 
 fn millis(t: DateTime<Utc>) -> i64 {
@@ -151,6 +155,8 @@ impl LedgerRows for SqlRows<'_> {
     }
 
     fn insert_hold(&mut self, hold: &Hold) -> Result<()> {
+        let expires_at = millis(hold.expires_at);
+        self.earliest_insert.set(Some(self.earliest_insert.get().map_or(expires_at, |e| e.min(expires_at))));
         self.exec(
             &format!("INSERT INTO stock_holds (sku, {HOLD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"),
             vec![
