@@ -226,7 +226,12 @@ impl<R: LedgerRows> StockLedger<R> {
     /// Every location's counts as `reference` sees them: what it holds itself counts as
     /// available to it (a basket being ordered may use its own holds).
     pub fn view_for(&self, reference: &HoldRef, now: DateTime<Utc>) -> Result<Vec<LocationLevel>, R::Error> {
-        let own = self.holds_of(reference, now)?;
+        self.seen_by(&self.rows.holds_of(reference)?, now)
+    }
+
+    /// Every location's counts as the holder of `own` (its holds, as stored) sees them.
+    fn seen_by(&self, own: &[Hold], now: DateTime<Utc>) -> Result<Vec<LocationLevel>, R::Error> {
+        let own: Vec<&Hold> = own.iter().filter(|h| h.expires_at > now).collect();
         Ok(self
             .view(now)?
             .into_iter()
@@ -285,9 +290,9 @@ impl<R: LedgerRows> StockLedger<R> {
         Ok(Ok(Adjusted { on_hand_before: before, on_hand_after: after as u32, released_holds }))
     }
 
-    /// Where `requested` (per location) is short for `reference` (its own holds count).
-    fn shortages(&self, reference: &HoldRef, wanted: &BTreeMap<&LocationId, u32>, now: DateTime<Utc>) -> Result<Vec<Short>, R::Error> {
-        let seen = self.view_for(reference, now)?;
+    /// Where `requested` (per location) is short for the holder of `own` (its holds count).
+    fn shortages(&self, own: &[Hold], wanted: &BTreeMap<&LocationId, u32>, now: DateTime<Utc>) -> Result<Vec<Short>, R::Error> {
+        let seen = self.seen_by(own, now)?;
         Ok(wanted
             .iter()
             .filter_map(|(&at, &requested)| {
@@ -305,19 +310,21 @@ impl<R: LedgerRows> StockLedger<R> {
         for a in allocations {
             *wanted.entry(&a.location_id).or_default() += a.quantity.get();
         }
-        let short = self.shortages(reference, &wanted, now)?;
+        let own = self.rows.holds_of(reference)?;
+        let short = self.shortages(&own, &wanted, now)?;
         if !short.is_empty() {
             return Ok(Err(StockError::Shortage { short }));
         }
-        self.replace_holds(reference, wanted, now, expires_at)?;
+        self.replace_holds(reference, own, wanted, now, expires_at)?;
         Ok(Ok(()))
     }
 
-    /// What `reference` holds becomes `wanted` (units per location), until `expires_at`;
-    /// the caller has checked that the units are available to it.
+    /// What `reference` holds (`old`, as read) becomes `wanted` (units per location),
+    /// until `expires_at`; the caller has checked that the units are available to it.
     fn replace_holds<'a>(
         &mut self,
         reference: &HoldRef,
+        old: Vec<Hold>,
         wanted: impl IntoIterator<Item = (&'a LocationId, u32)>,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
@@ -325,7 +332,7 @@ impl<R: LedgerRows> StockLedger<R> {
         // Each location's count changes once, by the difference (a re-hold where the
         // reference held before reads and writes its level once, not twice).
         let mut held: BTreeMap<LocationId, i64> = BTreeMap::new();
-        for old in self.rows.holds_of(reference)? {
+        for old in old {
             self.rows.delete_hold(&old.reference, &old.location_id)?;
             *held.entry(old.location_id).or_default() -= i64::from(old.quantity.get());
         }
@@ -355,8 +362,14 @@ impl<R: LedgerRows> StockLedger<R> {
 
     /// Lets go of whatever `reference` holds; answers the units released.
     pub fn release(&mut self, reference: &HoldRef) -> Result<u32, R::Error> {
+        let holds = self.rows.holds_of(reference)?;
+        self.let_go(holds)
+    }
+
+    /// Deletes these holds (as read); answers their units.
+    fn let_go(&mut self, holds: Vec<Hold>) -> Result<u32, R::Error> {
         let mut released = 0;
-        for hold in self.rows.holds_of(reference)? {
+        for hold in holds {
             self.delete_hold(&hold)?;
             released += hold.quantity.get();
         }
@@ -404,7 +417,8 @@ impl<R: LedgerRows> StockLedger<R> {
         until: impl FnOnce(&[LocationLevel]) -> DateTime<Utc>,
     ) -> Outcome<(LocationId, DateTime<Utc>), R::Error> {
         self.expire(now, EXPIRY_BATCH)?;
-        let seen = self.view_for(reference, now)?;
+        let own = self.rows.holds_of(reference)?;
+        let seen = self.seen_by(&own, now)?;
         let offers: Vec<(LocationId, u32)> = eligible.iter().map(|at| (at.clone(), available_in(&seen, at))).collect();
         let best = offers.iter().fold(None, |best: Option<&(LocationId, u32)>, offer| match best {
             Some((_, b)) if *b >= offer.1 => best,
@@ -419,7 +433,7 @@ impl<R: LedgerRows> StockLedger<R> {
         };
         let expires_at = until(&seen);
         // `seen` already shows the units available at `at`: hold them without reading again.
-        self.replace_holds(reference, [(&at, quantity.get())], now, expires_at)?;
+        self.replace_holds(reference, own, [(&at, quantity.get())], now, expires_at)?;
         Ok(Ok((at, expires_at)))
     }
 
@@ -453,11 +467,12 @@ impl<R: LedgerRows> StockLedger<R> {
         for a in allocations {
             *wanted.entry(&a.location_id).or_default() += a.quantity.get();
         }
-        let short = self.shortages(hold, &wanted, now)?;
+        let own = self.rows.holds_of(hold)?;
+        let short = self.shortages(&own, &wanted, now)?;
         if !short.is_empty() {
             return Ok(Err(short));
         }
-        self.release(hold)?;
+        self.let_go(own)?;
         for a in allocations {
             let mut level = self.level(&a.location_id)?;
             level.on_hand -= a.quantity.get();
@@ -482,7 +497,10 @@ impl<R: LedgerRows> StockLedger<R> {
         }
         self.rows.delete_commitment(order)?;
         match keep {
-            Some((hold, until)) if until > now => self.replace_holds(hold, units, now, until),
+            Some((hold, until)) if until > now => {
+                let old = self.rows.holds_of(hold)?;
+                self.replace_holds(hold, old, units, now, until)
+            }
             _ => Ok(()),
         }
     }
