@@ -15,7 +15,7 @@ use omniedge::shared::ids::{LocationId, Sku};
 use omniedge::shared::quantity::PositiveQuantity;
 use omniedge::inventory::scarcity::ScarceHolds;
 use crate::objects::stock_legacy::{self, LegacyLedger};
-use crate::objects::stock_rows::{self, SqlRows};
+use crate::objects::stock_rows::{self, SqlRows, StoredAdjustment};
 use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, Outcome, StockChange, StockError, StockLedger, EXPIRY_BATCH};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
@@ -373,17 +373,13 @@ impl StockObject {
             adjustment: record.clone(),
         })?;
         // No await between the ledger's writes and this one: they commit together.
-        self.sql.exec(
-            "INSERT INTO stock_adjustments (sku, idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?, ?)",
-            vec![
-                record.sku.as_str().into(),
-                cmd.idempotency_key.into(),
-                cmd.fingerprint.into(),
-                cmd.location_id.as_str().into(),
-                serde_json::to_string(&record)?.into(),
-                body.clone().into(),
-            ],
-        )?;
+        ledger.rows().insert_adjustment(StoredAdjustment {
+            idempotency_key: cmd.idempotency_key,
+            fingerprint: cmd.fingerprint,
+            location_id: cmd.location_id.as_str().to_owned(),
+            record: serde_json::to_string(&record)?,
+            reply: body.clone(),
+        })?;
         Ok(Ok(AdjustReply { replayed: false, body }))
     }
 

@@ -6,7 +6,7 @@
 //! synchronous step, so no count, hold, commitment or adjustment key is lost. The old
 //! object is never written again: the worker no longer sends it anything else.
 
-use crate::objects::stock_rows::{HoldRow, SqlRows};
+use crate::objects::stock_rows::{HoldRow, SqlRows, StoredAdjustment};
 use omniedge::inventory::ledger::{Allocation, Commitment, Hold, Level, OrderRef};
 use omniedge::inventory::rows::LedgerRows;
 use omniedge::shared::ids::LocationId;
@@ -21,16 +21,7 @@ pub struct LegacyLedger {
     pub holds: Vec<Hold>,
     pub commitments: Vec<(OrderRef, Commitment)>,
     /// In the order they were recorded.
-    pub adjustments: Vec<LegacyAdjustment>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LegacyAdjustment {
-    pub idempotency_key: String,
-    pub fingerprint: String,
-    pub location_id: String,
-    pub record: String,
-    pub reply: String,
+    pub adjustments: Vec<StoredAdjustment>,
 }
 
 /// The old tables, as they were created (tests plant ledgers in them).
@@ -131,7 +122,6 @@ fn from_rows(sql: &SqlStorage) -> Result<LegacyLedger> {
 /// Writes a SKU's old ledger into its style object's rows and marks the SKU as kept
 /// here. Synchronous: it commits with the command that asked for it.
 pub fn import(mut rows: SqlRows<'_>, ledger: LegacyLedger) -> Result<()> {
-    let (sql, sku) = (rows.sql, rows.sku);
     for (at, level) in &ledger.levels {
         rows.put_level(at, *level)?;
     }
@@ -141,18 +131,16 @@ pub fn import(mut rows: SqlRows<'_>, ledger: LegacyLedger) -> Result<()> {
     for (order, commitment) in &ledger.commitments {
         rows.put_commitment(order, commitment)?;
     }
-    for a in ledger.adjustments {
-        sql.exec(
-            "INSERT INTO stock_adjustments (sku, idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?, ?)",
-            vec![sku.into(), a.idempotency_key.into(), a.fingerprint.into(), a.location_id.into(), a.record.into(), a.reply.into()],
-        )?;
+    for adjustment in ledger.adjustments {
+        rows.insert_adjustment(adjustment)?;
     }
-    sql.exec("INSERT INTO stock_skus (sku) VALUES (?)", vec![sku.into()])?;
+    rows.sql.exec("INSERT INTO stock_skus (sku) VALUES (?)", vec![rows.sku.into()])?;
     Ok(())
 }
 
-/// Tests only: writes `ledger` into this object's old tables (in place of what they held), as rows or (`as_json`) as
-/// the one JSON value of before rows, as an object of before styles kept it.
+/// Tests only: writes `ledger` into this object's old tables (in place of what they
+/// held), as rows or (`as_json`) as the one JSON value of before rows, as an object of
+/// before styles kept it.
 pub fn plant(sql: &SqlStorage, ledger: &LegacyLedger, as_json: bool) -> Result<()> {
     for ddl in LEGACY_SCHEMA {
         sql.exec(ddl, None)?;

@@ -10,7 +10,7 @@ use omniedge::inventory::ledger::{Commitment, Hold, HoldRef, Level, OrderRef};
 use omniedge::inventory::rows::LedgerRows;
 use omniedge::shared::ids::LocationId;
 use omniedge::shared::quantity::PositiveQuantity;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use worker::{Error, Result, SqlStorage, SqlStorageValue};
 
@@ -124,6 +124,29 @@ impl SqlRows<'_> {
 
     fn holds(&self, query: &str, binds: Vec<SqlStorageValue>) -> Result<Vec<Hold>> {
         self.rows::<HoldRow>(query, binds)?.into_iter().map(HoldRow::hold).collect()
+    }
+}
+
+/// An adjustment as kept for its list and its Idempotency-Key (also in the tables of
+/// before styles, `stock_legacy`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoredAdjustment {
+    pub idempotency_key: String,
+    pub fingerprint: String,
+    pub location_id: String,
+    /// The `AdjustmentRecord`, as JSON.
+    pub record: String,
+    /// The first answer, replayed for the same key and body.
+    pub reply: String,
+}
+
+impl SqlRows<'_> {
+    /// Records an adjustment of this SKU (after every earlier one).
+    pub fn insert_adjustment(&self, a: StoredAdjustment) -> Result<()> {
+        self.exec(
+            "INSERT INTO stock_adjustments (sku, idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![a.idempotency_key.into(), a.fingerprint.into(), a.location_id.into(), a.record.into(), a.reply.into()],
+        )
     }
 }
 
