@@ -31,7 +31,7 @@ fn style_object(env: &Env, style: &StyleCode) -> worker::Result<Stub> {
 }
 
 /// Sends commands for SKUs of one style in one call: each one's answer or refusal, in order.
-pub async fn send<T: DeserializeOwned>(env: &Env, style: &StyleCode, commands: Vec<SkuCommand>) -> Result<Vec<Result<T, StockRefusal>>, Unavailable> {
+async fn send<T: DeserializeOwned>(env: &Env, style: &StyleCode, commands: Vec<SkuCommand>) -> Result<Vec<Result<T, StockRefusal>>, Unavailable> {
     let stub = style_object(env, style).map_err(|e| Unavailable(format!("stock object of style {style}: {e}")))?;
     let count = commands.len();
     let answers = request::<_, Vec<Reply<serde_json::Value, StockRefusal>>, StockRefusal>(&stub, &StockCall::Skus { commands })
@@ -47,6 +47,28 @@ pub async fn send<T: DeserializeOwned>(env: &Env, style: &StyleCode, commands: V
             Reply::Refused(refused) => Ok(Err(refused)),
         })
         .collect()
+}
+
+/// Sends each command (with its SKU's style) to its style's object, one call per style,
+/// all at once: each command's answer or refusal, in order, or why its style's object did
+/// not answer.
+pub async fn send_by_style<T: DeserializeOwned>(env: &Env, commands: Vec<(StyleCode, SkuCommand)>) -> Vec<Result<Result<T, StockRefusal>, Unavailable>> {
+    let mut answers: Vec<Result<Result<T, StockRefusal>, Unavailable>> = Vec::with_capacity(commands.len());
+    let mut by_style: BTreeMap<StyleCode, (Vec<usize>, Vec<SkuCommand>)> = BTreeMap::new();
+    for (i, (style, command)) in commands.into_iter().enumerate() {
+        answers.push(Err(Unavailable("not answered".into())));
+        let (at, sent) = by_style.entry(style).or_default();
+        at.push(i);
+        sent.push(command);
+    }
+    let calls = by_style.into_iter().map(|(style, (at, commands))| async move { (at, send::<T>(env, &style, commands).await) });
+    for (at, sent) in join_all(calls).await {
+        match sent {
+            Ok(outcomes) => at.into_iter().zip(outcomes).for_each(|(i, outcome)| answers[i] = Ok(outcome)),
+            Err(unavailable) => at.into_iter().for_each(|i| answers[i] = Err(unavailable.clone())),
+        }
+    }
+    answers
 }
 
 /// The style a SKU's stock is kept under (from the catalog cache).
@@ -115,35 +137,26 @@ impl StockObjects<'_> {
     /// Sends each command to its SKU's style object, one call per style, all at once:
     /// each one's answer, in order.
     async fn send_all<T: DeserializeOwned>(&self, commands: Vec<SkuCommand>) -> Vec<Result<T, PortError<StockError>>> {
+        let styles = join_all(commands.iter().map(|c| style_of(self.env, &c.sku))).await;
         let mut answers: Vec<Result<T, PortError<StockError>>> = Vec::with_capacity(commands.len());
-        let mut by_style: BTreeMap<StyleCode, Vec<(usize, SkuCommand)>> = BTreeMap::new();
-        for (i, command) in commands.into_iter().enumerate() {
-            answers.push(Err(Unavailable("not sent".into()).into()));
-            match style_of(self.env, &command.sku).await {
-                Ok(style) => by_style.entry(style).or_default().push((i, command)),
-                Err(e) => answers[i] = Err(Unavailable(format!("stock of {}: {}", command.sku, e.0.detail)).into()),
+        let (mut at, mut sendable) = (Vec::new(), Vec::new());
+        for (i, (command, style)) in commands.into_iter().zip(styles).enumerate() {
+            match style {
+                Ok(style) => {
+                    answers.push(Err(Unavailable("not answered".into()).into()));
+                    at.push(i);
+                    sendable.push((style, command));
+                }
+                Err(e) => answers.push(Err(Unavailable(format!("stock of {}: {}", command.sku, e.0.detail)).into())),
             }
         }
-        let calls = by_style.into_iter().map(|(style, commands)| async move {
-            let (at, commands): (Vec<usize>, Vec<SkuCommand>) = commands.into_iter().unzip();
-            (at, send::<T>(self.env, &style, commands).await)
-        });
-        for (at, sent) in join_all(calls).await {
-            match sent {
-                Ok(outcomes) => {
-                    for (i, outcome) in at.into_iter().zip(outcomes) {
-                        answers[i] = outcome.map_err(|refused| match refused {
-                            StockRefusal::Stock(refused) => PortError::Refused(refused),
-                            other => PortError::Unavailable(Unavailable(format!("stock object refused: {other}"))),
-                        });
-                    }
-                }
-                Err(unavailable) => {
-                    for i in at {
-                        answers[i] = Err(unavailable.clone().into());
-                    }
-                }
-            }
+        for (i, outcome) in at.into_iter().zip(send_by_style::<T>(self.env, sendable).await) {
+            answers[i] = match outcome {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(StockRefusal::Stock(refused))) => Err(PortError::Refused(refused)),
+                Ok(Err(other)) => Err(Unavailable(format!("stock object refused: {other}")).into()),
+                Err(unavailable) => Err(unavailable.into()),
+            };
         }
         answers
     }

@@ -10,13 +10,12 @@ use crate::http::error::ApiResult;
 use crate::objects::stock::{SkuCommand, StockCommand};
 use crate::objects::stock_client;
 use chrono::{DateTime, Utc};
-use futures_util::future::join_all;
 use omniedge::inventory::availability::{LevelsRead, MaxStaleness};
 use omniedge::inventory::ledger::LocationLevel;
 use omniedge::shared::ids::{Sku, StyleCode};
 use omniedge::workflows::ports::Unavailable;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use worker::Env;
 
 /// Most SKUs kept; past it, entries too old for any caller are dropped, then all.
@@ -35,21 +34,14 @@ pub async fn levels(env: &Env, skus: &[(&Sku, &StyleCode)], freshness: Option<Ma
         VIEWS.with(|views| views.borrow().get(sku).filter(|read| age_ms(read, now) <= max).cloned())
     };
     let mut reads: Vec<Option<LevelsRead>> = skus.iter().map(|(sku, _)| cached(sku)).collect();
-    let mut by_style: BTreeMap<&StyleCode, Vec<usize>> = BTreeMap::new();
-    for (i, (_, style)) in skus.iter().enumerate().filter(|(i, _)| reads[*i].is_none()) {
-        by_style.entry(style).or_default().push(i);
-    }
-    let calls = by_style.into_iter().map(|(style, at)| async move {
-        let views = at.iter().map(|&i| SkuCommand { sku: skus[i].0.clone(), command: StockCommand::View }).collect();
-        (at, stock_client::send::<Vec<LocationLevel>>(env, style, views).await)
-    });
-    for (at, answers) in join_all(calls).await {
-        let read_at = Utc::now();
-        for (i, levels) in at.into_iter().zip(answers?) {
-            let read = LevelsRead { levels: levels?, read_at };
-            remember(skus[i].0, &read);
-            reads[i] = Some(read);
-        }
+    let missing: Vec<usize> = (0..skus.len()).filter(|&i| reads[i].is_none()).collect();
+    let views = missing.iter().map(|&i| ((*skus[i].1).clone(), SkuCommand { sku: skus[i].0.clone(), command: StockCommand::View })).collect();
+    let answers = stock_client::send_by_style::<Vec<LocationLevel>>(env, views).await;
+    let read_at = Utc::now();
+    for (i, answer) in missing.into_iter().zip(answers) {
+        let read = LevelsRead { levels: answer??, read_at };
+        remember(skus[i].0, &read);
+        reads[i] = Some(read);
     }
     reads.into_iter().map(|read| read.ok_or_else(|| Unavailable("a SKU's counts were not read".into()).into())).collect()
 }
