@@ -154,6 +154,9 @@ pub type Outcome<T, E> = Result<Result<T, StockError>, E>;
 /// Lapsed holds one command or alarm deletes at most.
 pub const EXPIRY_BATCH: usize = 500;
 
+/// How many holds a recount below what is held reads at a time to release.
+const RELEASE_PAGE: usize = 500;
+
 /// The stock ledger of one SKU over its rows.
 pub struct StockLedger<R> {
     rows: R,
@@ -274,15 +277,27 @@ impl<R: LedgerRows> StockLedger<R> {
                 return Ok(Err(StockError::BelowHeld { location_id: at.clone(), held, on_hand_after: after }));
             }
             StockChange::Delta(_) => {}
-            // After a recount below what carts hold, the newest holds there give way.
+            // After a recount below what carts hold, the newest holds there give way, read
+            // a page at a time; the location's held count changes once, by what was freed.
             StockChange::Set(_) => {
-                while held as i64 > after {
-                    let Some(newest) = self.rows.newest_live_hold_at(at, now)? else { break };
-                    self.delete_hold(&newest)?;
-                    held -= newest.quantity.get();
-                    released_holds.push(newest.reference);
+                let mut freed = 0;
+                'release: while held as i64 > after {
+                    let newest = self.rows.newest_live_holds_at(at, now, RELEASE_PAGE)?;
+                    let last_page = newest.len() < RELEASE_PAGE;
+                    for hold in newest {
+                        if held as i64 <= after {
+                            break 'release;
+                        }
+                        self.rows.delete_hold(&hold.reference, at)?;
+                        held -= hold.quantity.get();
+                        freed += hold.quantity.get();
+                        released_holds.push(hold.reference);
+                    }
+                    if last_page {
+                        break;
+                    }
                 }
-                level = self.level(at)?;
+                level.held = level.held.saturating_sub(freed);
             }
         }
         level.on_hand = after as u32;
@@ -710,6 +725,25 @@ mod tests {
         let a = l.adjust(&loc("s1"), set(3), at(2)).unwrap();
         assert_eq!(a.released_holds, vec![cart("new")]);
         assert_eq!(l.view(at(2))[0].held, 2);
+    }
+
+    #[test]
+    fn a_recount_releases_newest_first_across_pages_and_keeps_lapsed_ones_counted_once() {
+        let mut l = L::default();
+        let holds = 3 * RELEASE_PAGE as i64 + 7;
+        l.adjust(&loc("s1"), set(holds + 10), at(0)).unwrap();
+        for i in 0..holds {
+            l.hold(&cart(&format!("c{i:05}")), &[alloc("s1", 1)], at(i), at(i + 10_000)).unwrap();
+        }
+        l.hold(&cart("lapses"), &[alloc("s1", 1)], at(0), at(1)).unwrap();
+        let now = at(holds);
+        let a = l.adjust(&loc("s1"), set(100), now).unwrap();
+        let released = (holds - 100) as usize;
+        assert_eq!(a.released_holds.len(), released);
+        assert_eq!(a.released_holds[0], cart(&format!("c{:05}", holds - 1)), "the newest gives way first");
+        assert_eq!(a.released_holds[released - 1], cart("c00100"));
+        assert_eq!(l.view(now)[0], LocationLevel { location_id: loc("s1"), on_hand: 100, held: 100, available: 0, committed: 0 });
+        assert_eq!(l.holds_of(&cart("c00099"), now), vec![alloc("s1", 1)], "the oldest keep their units");
     }
 
     #[test]

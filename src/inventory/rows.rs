@@ -23,8 +23,8 @@ pub trait LedgerRows {
     /// Adds a hold after every earlier one (the newest is the one added last).
     fn insert_hold(&mut self, hold: &Hold) -> Result<(), Self::Error>;
     fn delete_hold(&mut self, reference: &HoldRef, at: &LocationId) -> Result<(), Self::Error>;
-    /// The newest hold at a location that has not lapsed by `now`.
-    fn newest_live_hold_at(&self, at: &LocationId, now: DateTime<Utc>) -> Result<Option<Hold>, Self::Error>;
+    /// Up to `limit` holds at a location that have not lapsed by `now`, newest first.
+    fn newest_live_holds_at(&self, at: &LocationId, now: DateTime<Utc>, limit: usize) -> Result<Vec<Hold>, Self::Error>;
     /// Up to `limit` holds that lapsed by `now`, earliest expiry first.
     fn lapsed(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Hold>, Self::Error>;
     /// Units of holds that lapsed by `now` and are still counted, per location.
@@ -117,9 +117,9 @@ impl LedgerRows for MemoryRows {
         Ok(())
     }
 
-    fn newest_live_hold_at(&self, at: &LocationId, now: DateTime<Utc>) -> Result<Option<Hold>, Infallible> {
+    fn newest_live_holds_at(&self, at: &LocationId, now: DateTime<Utc>, limit: usize) -> Result<Vec<Hold>, Infallible> {
         let placed = self.by_placement.get(at).into_iter().flat_map(|p| p.iter().rev());
-        Ok(placed.filter_map(|(_, _, r)| self.hold(r, at)).find(|h| h.expires_at > now).cloned())
+        Ok(placed.filter_map(|(_, _, r)| self.hold(r, at)).filter(|h| h.expires_at > now).take(limit).cloned().collect())
     }
 
     fn lapsed(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Hold>, Infallible> {

@@ -196,9 +196,14 @@ impl LedgerRows for SqlRows<'_> {
         self.exec("DELETE FROM stock_holds WHERE sku = ? AND reference = ? AND location_id = ?", vec![reference.0.as_str().into(), at.as_str().into()])
     }
 
-    fn newest_live_hold_at(&self, at: &LocationId, now: DateTime<Utc>) -> Result<Option<Hold>> {
-        let query = format!("SELECT {HOLD_COLUMNS} FROM stock_holds WHERE sku = ? AND location_id = ? AND expires_at > ? ORDER BY placed_at DESC, seq DESC LIMIT 1");
-        Ok(self.holds(&query, vec![at.as_str().into(), millis(now).into()])?.into_iter().next())
+    fn newest_live_holds_at(&self, at: &LocationId, now: DateTime<Utc>, limit: usize) -> Result<Vec<Hold>> {
+        // Without INDEXED BY, SQLite picks the expiry index for `expires_at > ?` and sorts
+        // every live hold of the SKU: O(holds) per page, O(holds²) for a recount.
+        let query = format!(
+            "SELECT {HOLD_COLUMNS} FROM stock_holds INDEXED BY stock_holds_by_placement
+             WHERE sku = ? AND location_id = ? AND expires_at > ? ORDER BY placed_at DESC, seq DESC LIMIT ?"
+        );
+        self.holds(&query, vec![at.as_str().into(), millis(now).into(), (limit.min(i64::MAX as usize) as i64).into()])
     }
 
     fn lapsed(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Hold>> {
