@@ -7,13 +7,16 @@
 // This is a measurement, not a test: a missed budget prints MISS and still exits 0. It
 // exits non-zero only when setup fails (2) or a scenario sees more than 1% errors (1).
 //
-// Run it against a running `wrangler dev` (scripts/dev.sh):
+// `scripts/bench.sh` runs it against a fresh server of its own, with no devtools session
+// (as deployed; BENCH_DEVTOOLS=on for `wrangler dev`'s). Or run it against a running
+// server, such as scripts/dev.sh's:
 //
 //     OMNIEDGE_ADMIN_KEY=<key from .dev.vars> node scripts/bench.mjs
 //
 // Environment:
 //   OMNIEDGE_ADMIN_KEY            admin bearer key (required)
 //   OMNIEDGE_URL                  default http://127.0.0.1:8787
+//   BENCH_SERVER                  how the server runs, for the report (bench.sh sets it)
 //   BENCH_SECONDS                 measured seconds per scenario, default 8
 //   BENCH_CONCURRENCY             concurrent closed-loop workers, default 8
 //   BENCH_WARMUP_SECONDS          unmeasured warm-up per scenario, default 1
@@ -757,6 +760,7 @@ function settings() {
     seconds: numberFromEnv("BENCH_SECONDS", 8, 0.1),
     concurrency: Math.floor(numberFromEnv("BENCH_CONCURRENCY", 8, 1)),
     warmupSeconds: numberFromEnv("BENCH_WARMUP_SECONDS", 1, 0),
+    server: process.env.BENCH_SERVER ?? null,
   };
 }
 
@@ -785,7 +789,7 @@ async function main() {
   let ctx;
   try {
     ctx = createContext(settings());
-    log(`omniedge bench against ${ctx.baseUrl}: ${ctx.seconds}s per scenario, ` +
+    log(`omniedge bench against ${ctx.baseUrl}${ctx.server ? ` (${ctx.server})` : ""}: ${ctx.seconds}s per scenario, ` +
       `${ctx.concurrency} workers, ${ctx.warmupSeconds}s warm-up`);
     const health = await ctx.client.send({ method: "GET", path: "/v1/health" }, { keepBody: true });
     if (health.status !== 200) {
@@ -827,6 +831,7 @@ async function main() {
   const report = {
     generated_at: new Date().toISOString(),
     url: ctx.baseUrl,
+    server: ctx.server,
     settings: { seconds: ctx.seconds, concurrency: ctx.concurrency, warmup_seconds: ctx.warmupSeconds },
     machine: { node: process.version, cpus: os.cpus().length, platform: `${os.platform()}-${os.arch()}` },
     scenarios,

@@ -1,4 +1,4 @@
-# Sourced by dev.sh, test.sh and bench: starts the Worker under `wrangler dev` (real
+# Sourced by dev.sh, test.sh and bench.sh: starts the Worker under `wrangler dev` (real
 # workerd with local D1 and Durable Objects) against a given state directory.
 #   start_server PORT STATE_DIR ADMIN_KEY LOG_FILE [WRANGLER_ARGS...]  -> sets SERVER_PID, waits until ready
 #   stop_server
@@ -11,9 +11,16 @@ start_server() {
   # Own session, so stop_server can end wrangler and every workerd it started.
   # The devtools inspector gets a port of its own too (OMNIEDGE_INSPECTOR_PORT, default
   # 9229), so servers on other ports can run beside this one.
-  (cd "$ROOT" && exec setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state" \
-      --inspector-port "${OMNIEDGE_INSPECTOR_PORT:-9229}" \
-      --var "ADMIN_API_KEY:$admin_key" --show-interactive-dev-session=false "$@" >>"$log" 2>&1) &
+  # OMNIEDGE_DEVTOOLS=off serves it with no devtools session at all (the benchmark's
+  # server, see scripts/serve-without-devtools.mjs).
+  if [[ "${OMNIEDGE_DEVTOOLS:-on}" == off ]]; then
+    (cd "$ROOT" && exec setsid node scripts/serve-without-devtools.mjs --port "$port" --persist-to "$state" \
+        --var "ADMIN_API_KEY:$admin_key" "$@" >>"$log" 2>&1) &
+  else
+    (cd "$ROOT" && exec setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state" \
+        --inspector-port "${OMNIEDGE_INSPECTOR_PORT:-9229}" \
+        --var "ADMIN_API_KEY:$admin_key" --show-interactive-dev-session=false "$@" >>"$log" 2>&1) &
+  fi
   SERVER_PID=$!
   for _ in $(seq 1 180); do
     if curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1; then
