@@ -176,6 +176,12 @@ impl<R: LedgerRows> StockLedger<R> {
         StockLedger { rows, expired_through: None }
     }
 
+    /// The ledger over rows whose keeper knows that no hold lapses before `no_lapse_before`
+    /// (the earliest expiry it read, or earlier): until then, it queries for no lapsed holds.
+    pub fn with_no_lapse_before(rows: R, no_lapse_before: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        StockLedger { rows, expired_through: (now < no_lapse_before).then_some(now) }
+    }
+
     pub fn rows(&self) -> &R {
         &self.rows
     }
@@ -186,6 +192,9 @@ impl<R: LedgerRows> StockLedger<R> {
 
     /// Deletes up to `limit` lapsed holds; answers how many.
     pub fn expire(&mut self, now: DateTime<Utc>, limit: usize) -> Result<usize, R::Error> {
+        if self.expired_through.is_some_and(|through| through >= now) {
+            return Ok(0);
+        }
         let lapsed = self.rows.lapsed(now, limit)?;
         for hold in &lapsed {
             self.delete_hold(hold)?;
@@ -725,6 +734,19 @@ mod tests {
         let a = l.adjust(&loc("s1"), set(3), at(2)).unwrap();
         assert_eq!(a.released_holds, vec![cart("new")]);
         assert_eq!(l.view(at(2))[0].held, 2);
+    }
+
+    #[test]
+    fn a_keepers_earliest_expiry_counts_holds_as_live_only_before_it() {
+        let mut l = L::default();
+        l.adjust(&loc("s1"), set(5), at(0)).unwrap();
+        l.hold(&cart("c1"), &[alloc("s1", 2)], at(0), at(10)).unwrap();
+        let mut before = StockLedger::with_no_lapse_before(l.0.into_rows(), at(10), at(9));
+        assert_eq!(in_memory(before.expire(at(9), EXPIRY_BATCH)), 0);
+        assert_eq!(in_memory(before.view(at(9)))[0].held, 2);
+        let mut at_expiry = StockLedger::with_no_lapse_before(before.into_rows(), at(10), at(10));
+        assert_eq!(in_memory(at_expiry.expire(at(10), EXPIRY_BATCH)), 1, "a hold lapses at its expiry");
+        assert_eq!(in_memory(at_expiry.view(at(10)))[0].held, 0);
     }
 
     #[test]

@@ -42,11 +42,18 @@ pub async fn body_bytes(req: &mut Request) -> ApiResult<Vec<u8>> {
             return Err(too_large().into());
         }
     }
-    let bytes = req.bytes().await?;
+    let bytes = read_body(req).await?;
     if bytes.len() > MAX_BODY_BYTES {
         return Err(too_large().into());
     }
     Ok(bytes)
+}
+
+/// A request's whole body in one read (`arrayBuffer()`), not chunk by chunk with a
+/// promise per chunk as `Request::bytes` streams it.
+pub async fn read_body(req: &Request) -> worker::Result<Vec<u8>> {
+    let buffer = worker::wasm_bindgen_futures::JsFuture::from(req.inner().array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 fn too_large() -> Problem {

@@ -12,6 +12,7 @@ mod holds;
 
 use crate::http::error::ApiResult;
 use crate::objects::cart_reminders::ReminderSchedule;
+use crate::http::read_body;
 use crate::objects::protocol::reply;
 use chrono::Utc;
 use omniedge::access::cart_token::CartToken;
@@ -72,8 +73,8 @@ impl DurableObject for CartObject {
         Self { sql, name: state.id().name().unwrap_or_default(), reminders: ReminderSchedule::new(&state, env.clone()), env, cart: RefCell::new(None) }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let command: CartCommand = serde_json::from_slice(&req.bytes().await?)?;
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let command: CartCommand = serde_json::from_slice(&read_body(&req).await?)?;
         let changes = !matches!(command, CartCommand::Get);
         let outcome = self.apply(command).await.map_err(|e| Error::RustError(e.0.detail));
         if let (true, Ok(Ok(cart))) = (changes, &outcome) {

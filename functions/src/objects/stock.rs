@@ -20,6 +20,7 @@ use omniedge::inventory::ledger::{Allocation, HoldRef, LocationLevel, OrderRef, 
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
+use crate::http::read_body;
 use crate::objects::protocol::{reply, request, Reply};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
@@ -157,16 +158,20 @@ pub struct StockObject {
     /// The earliest expiry of the holds the current call inserted (epoch ms): only one
     /// earlier than the alarm needs the earliest expiry read again.
     earliest_insert: Cell<Option<i64>>,
+    /// No hold kept here lapses before this (epoch ms; the earliest expiry last read,
+    /// lowered by every insert since), so until then commands query for no lapsed holds.
+    /// None until this instance first reads it.
+    no_lapse_before: Cell<Option<i64>>,
 }
 
 impl DurableObject for StockObject {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
-        Self { state, sql, env, ready: Cell::new(false), kept: RefCell::new(HashSet::new()), alarm_at: Cell::new(None), earliest_insert: Cell::new(None) }
+        Self { state, sql, env, ready: Cell::new(false), kept: RefCell::new(HashSet::new()), alarm_at: Cell::new(None), earliest_insert: Cell::new(None), no_lapse_before: Cell::new(None) }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let commands = match serde_json::from_slice(&req.bytes().await?)? {
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let commands = match serde_json::from_slice(&read_body(&req).await?)? {
             StockCall::Skus { commands } => commands,
             StockCall::HandOver => return reply(stock_legacy::read(&self.sql).map(Ok::<_, StockRefusal>)),
             StockCall::PlantLegacy { ledger, as_json } => return reply(stock_legacy::plant(&self.sql, &ledger, as_json).map(Ok::<_, StockRefusal>)),
@@ -270,7 +275,12 @@ impl StockObject {
 
     /// One SKU's command, answered as if it came alone.
     fn run(&self, SkuCommand { sku, command }: SkuCommand, now: DateTime<Utc>) -> Result<CommandReply> {
-        let mut ledger = StockLedger::new(self.rows(sku.as_str()));
+        let rows = self.rows(sku.as_str());
+        let no_lapse_before = self.no_lapse_before.get().map(|at| self.earliest_insert.get().map_or(at, |inserted| inserted.min(at)));
+        let mut ledger = match no_lapse_before.and_then(DateTime::from_timestamp_millis) {
+            Some(at) => StockLedger::with_no_lapse_before(rows, at, now),
+            None => StockLedger::new(rows),
+        };
         match command {
             StockCommand::View => done(ledger.view(now)),
             StockCommand::Adjust(cmd) => answer(self.adjust(&mut ledger, cmd, now)),
@@ -322,6 +332,9 @@ impl StockObject {
     async fn schedule_expiry(&self) -> Result<()> {
         let inserted = self.earliest_insert.take();
         if self.alarm_at.get().is_some_and(|at| inserted.is_none_or(|e| e >= at.timestamp_millis())) {
+            if let (Some(known), Some(inserted)) = (self.no_lapse_before.get(), inserted) {
+                self.no_lapse_before.set(Some(known.min(inserted)));
+            }
             return Ok(());
         }
         #[derive(Deserialize)]
@@ -329,7 +342,9 @@ impl StockObject {
             at: Option<i64>,
         }
         let next = self.sql.exec("SELECT MIN(expires_at) AS at FROM stock_holds", None)?.to_array::<Next>()?;
-        let Some(at) = next.into_iter().next().and_then(|n| n.at).and_then(DateTime::from_timestamp_millis) else { return Ok(()) };
+        let earliest = next.into_iter().next().and_then(|n| n.at);
+        self.no_lapse_before.set(Some(earliest.unwrap_or(i64::MAX)));
+        let Some(at) = earliest.and_then(DateTime::from_timestamp_millis) else { return Ok(()) };
         if self.alarm_at.get() != Some(at) {
             self.state.storage().set_alarm(at).await?;
             self.alarm_at.set(Some(at));
