@@ -20,7 +20,8 @@
 //   BENCH_SECONDS                 measured seconds per scenario, default 8
 //   BENCH_CONCURRENCY             concurrent closed-loop workers, default 8
 //   BENCH_WARMUP_SECONDS          unmeasured warm-up per scenario, default 1
-//   BENCH_ONLY                    comma-separated scenarios to run (with trivial and floor)
+//   BENCH_ONLY                    comma-separated scenarios to run (with trivial and floor;
+//                                 `hot-sku` runs its three turns)
 //   BENCH_SKIP_BUNDLE=1           skip the bundle-size step
 //   BENCH_BUNDLE_TIMEOUT_SECONDS  limit for `wrangler deploy --dry-run` (it runs the custom
 //                                 build, which may rebuild the worker), default 900
@@ -162,11 +163,15 @@ const SPREAD_BATCH_BODY = JSON.stringify({ skus: SPREAD_SKUS });
 const SPREAD_ORDER_SKUS = SPREAD_SKUS.slice(40, 43);
 const SPREAD_ORDER_BODY = JSON.stringify({ ...JSON.parse(ORDER_BODY), lines: SPREAD_ORDER_SKUS.map((sku) => ({ sku, quantity: 1 })) });
 const BENCH_IDS = new Set(LOCATIONS.map((l) => l.id));
-// The flash-sale SKU: one store, a million units, carts adding it while live holds pile up.
-const FLASH_SKU = "BENCH-SKU-49";
-const FLASH_STORE = "bench-centrum";
+// The flash sale: one SKU per count of live holds, each in a style of its own (so in an
+// object of its own), a million units at one store, carts adding it.
 const HOT_HOLDS = [0, 10_000, 50_000];
+const FLASH_SALES = HOT_HOLDS.map((holds, i) => ({ name: `hot-sku@${holds}`, sku: SPREAD_SKUS[SPREAD_SKUS.length - 1 - i], holds }));
+const FLASH_STORE = "bench-centrum";
 const BULK_PER_CALL = 5_000;
+// A scenario measured in turns (hot-sku) gives each turn its share of the seconds in this
+// many rounds.
+const TURN_ROUNDS = 3;
 
 const SCENARIOS = [
   {
@@ -287,23 +292,27 @@ const SCENARIOS = [
       body: SPREAD_ORDER_BODY,
     }),
   },
-  ...HOT_HOLDS.map((holds) => ({
-    name: `hot-sku@${holds}`,
-    // Needs the test hook that opens holds in bulk (a server with FAULT_INJECTION enabled,
-    // e.g. `OMNIEDGE_TEST_HOOKS=1 scripts/dev.sh`).
+  {
+    // Add-to-cart on a SKU while 0, 10,000 and 50,000 other holds on it are live. The
+    // three are measured in turns, in rotation, so that a change in the machine's load
+    // falls on all three alike. Needs the test hook that opens holds in bulk (a server
+    // with FAULT_INJECTION enabled: scripts/bench.sh, or OMNIEDGE_TEST_HOOKS=1 scripts/dev.sh).
+    name: "hot-sku",
     available: testHooksServed,
+    turns: FLASH_SALES,
     setup: async (ctx) => {
-      await hotSkuCarts(ctx);
-      await liveHoldsUpTo(ctx, holds);
+      await spreadStyles(ctx);
+      ctx.flashCarts = {};
+      for (const { sku, holds } of FLASH_SALES) ctx.flashCarts[sku] = await flashSale(ctx, sku, holds);
     },
     // Every request changes a cart's line of the flash SKU: a real re-hold each time.
-    request: (ctx, seq) => ({
+    request: (ctx, seq, turn) => ({
       method: "PUT",
-      path: `/v1/carts/${ctx.hotCarts[seq % CART_POOL]}/lines/${FLASH_SKU}`,
+      path: `/v1/carts/${ctx.flashCarts[turn.sku][seq % CART_POOL]}/lines/${turn.sku}`,
       headers: ctx.auth,
       body: { quantity: 1 + (Math.floor(seq / CART_POOL) % 3) },
     }),
-  })),
+  },
   {
     // A store's POS takes one unit of a collected order back on the spot: the return is
     // opened, received (back on hand at once) and its steps written, in one call. Every
@@ -356,38 +365,36 @@ async function returnableOrders(ctx) {
 /** Whether the server serves the test hooks (answers 404 not_found when it does not). */
 async function testHooksServed(ctx) {
   const res = await ctx.client.send(
-    { method: "POST", path: `/v1/test-hooks/stock/${FLASH_SKU}/holds`, headers: ctx.auth, body: { location_id: FLASH_STORE, count: 0, hold_seconds: 1 } },
+    { method: "POST", path: `/v1/test-hooks/stock/${SKUS[0]}/holds`, headers: ctx.auth, body: { location_id: FLASH_STORE, count: 0, hold_seconds: 1 } },
     { keepBody: true },
   );
   return res.status === 422;
 }
 
-/** The flash SKU's stock and the carts that add it (once per run). */
-async function hotSkuCarts(ctx) {
-  if (ctx.hotCarts) return;
-  await ctx.expect([201], "POST", `/v1/stock/${FLASH_SKU}/adjustments`, {
-    headers: { "idempotency-key": `bench-flash-${ctx.runId}` },
+/**
+ * A flash sale on `sku`: a million units at the flash store, `holds` live one-unit holds
+ * on it (opened in bulk through the test hook; they last an hour) and the carts that add
+ * it. Answers the carts.
+ */
+async function flashSale(ctx, sku, holds) {
+  await ctx.expect([201], "POST", `/v1/stock/${sku}/adjustments`, {
+    headers: { "idempotency-key": `bench-flash-${ctx.runId}-${sku}` },
     body: { location_id: FLASH_STORE, kind: "set", quantity: 1_000_000, reason: "recount", note: "bench flash sale" },
   });
-  ctx.hotCarts = [];
-  ctx.liveHolds = 0;
-  await inPool(Array.from({ length: CART_POOL }), ctx.concurrency, async () => {
-    const { json } = await ctx.expect([201], "POST", "/v1/carts", { headers: ctx.auth, body: { channel: "web" } });
-    ctx.hotCarts.push(json.id);
-  });
-}
-
-/** Opens bulk holds on the flash SKU until `target` are live (they last an hour). */
-async function liveHoldsUpTo(ctx, target) {
-  while (ctx.liveHolds < target) {
-    const count = Math.min(BULK_PER_CALL, target - ctx.liveHolds);
-    const { json } = await ctx.expect([201], "POST", `/v1/test-hooks/stock/${FLASH_SKU}/holds`, {
+  for (let opened = 0; opened < holds; opened += BULK_PER_CALL) {
+    const count = Math.min(BULK_PER_CALL, holds - opened);
+    const { json } = await ctx.expect([201], "POST", `/v1/test-hooks/stock/${sku}/holds`, {
       headers: ctx.auth,
       body: { location_id: FLASH_STORE, count, hold_seconds: 3600 },
     });
     check(json?.held === count, `the test hook opened ${json?.held} holds, expected ${count}`);
-    ctx.liveHolds += count;
   }
+  const carts = [];
+  await inPool(Array.from({ length: CART_POOL }), ctx.concurrency, async () => {
+    const { json } = await ctx.expect([201], "POST", "/v1/carts", { headers: ctx.auth, body: { channel: "web" } });
+    carts.push(json.id);
+  });
+  return carts;
 }
 
 /** Gives the order SKUs ample stock at the shipping locations, so no run runs out. */
@@ -527,22 +534,27 @@ async function runLoop(ctx, scenario, seconds, measure, seqStart) {
   };
   await Promise.all(Array.from({ length: ctx.concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
+  return { seq, sample: { requests, errors, latencies, elapsed, errorKinds } };
+}
 
-  latencies.sort((a, b) => a - b);
+/** One scenario's figures from the samples of its measured runs. */
+function statsOf(name, samples) {
+  const sum = (key) => samples.reduce((total, sample) => total + sample[key], 0);
+  const [requests, errors, elapsed] = [sum("requests"), sum("errors"), sum("elapsed")];
+  const latencies = samples.flatMap((sample) => sample.latencies).sort((a, b) => a - b);
+  const errorKinds = {};
+  for (const sample of samples) for (const [kind, n] of sample.errorKinds) errorKinds[kind] = (errorKinds[kind] ?? 0) + n;
   return {
-    seq,
-    stats: {
-      name: scenario.name,
-      requests,
-      errors,
-      error_rate: requests ? errors / requests : 1,
-      seconds: elapsed,
-      // Throughput counts answered-as-expected requests only.
-      throughput_rps: latencies.length / elapsed,
-      p50_ms: percentile(latencies, 50),
-      p99_ms: percentile(latencies, 99),
-      error_kinds: Object.fromEntries(errorKinds),
-    },
+    name,
+    requests,
+    errors,
+    error_rate: requests ? errors / requests : 1,
+    seconds: elapsed,
+    // Throughput counts answered-as-expected requests only.
+    throughput_rps: latencies.length / elapsed,
+    p50_ms: percentile(latencies, 50),
+    p99_ms: percentile(latencies, 99),
+    error_kinds: errorKinds,
   };
 }
 
@@ -552,13 +564,42 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** A scenario's figures; one per turn for a scenario measured in turns. */
 async function runScenario(ctx, scenario) {
   await scenario.setup(ctx);
+  if (scenario.turns) return runTurns(ctx, scenario);
   log(`${scenario.name}: warm-up ${ctx.warmupSeconds}s, then ${ctx.seconds}s with ${ctx.concurrency} workers`);
   let seq = 0;
   if (ctx.warmupSeconds > 0) ({ seq } = await runLoop(ctx, scenario, ctx.warmupSeconds, false, seq));
-  const { stats } = await runLoop(ctx, scenario, ctx.seconds, true, seq);
-  return stats;
+  const { sample } = await runLoop(ctx, scenario, ctx.seconds, true, seq);
+  return [statsOf(scenario.name, [sample])];
+}
+
+/**
+ * A scenario measured in turns (its `turns`, each a variant passed to `request`): after a
+ * warm-up of each, TURN_ROUNDS rounds give each turn a share of the measured seconds in
+ * rotation, so that the machine's changing load falls on every turn alike.
+ */
+async function runTurns(ctx, scenario) {
+  log(`${scenario.name}: ${scenario.turns.map((t) => t.name).join(", ")}: warm-up ${ctx.warmupSeconds}s each, ` +
+    `then ${ctx.seconds}s each in ${TURN_ROUNDS} rounds with ${ctx.concurrency} workers`);
+  const runs = scenario.turns.map((turn) => ({
+    turn,
+    seq: 0,
+    samples: [],
+    scenario: { ...scenario, name: turn.name, request: (c, seq) => scenario.request(c, seq, turn) },
+  }));
+  for (const run of runs) {
+    if (ctx.warmupSeconds > 0) ({ seq: run.seq } = await runLoop(ctx, run.scenario, ctx.warmupSeconds, false, run.seq));
+  }
+  for (let round = 0; round < TURN_ROUNDS; round++) {
+    for (const run of runs) {
+      const { seq, sample } = await runLoop(ctx, run.scenario, ctx.seconds / TURN_ROUNDS, true, run.seq);
+      run.seq = seq;
+      run.samples.push(sample);
+    }
+  }
+  return runs.map((run) => statsOf(run.turn.name, run.samples));
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight; rejects on the first failure. */
@@ -811,11 +852,12 @@ async function main() {
         log(`${scenario.name}: skipped (the server does not serve the test hooks; see OMNIEDGE_TEST_HOOKS in the README)`);
         continue;
       }
-      const stats = await runScenario(ctx, scenario);
-      results.push(stats);
-      if (stats.error_rate > MAX_ERROR_RATE) {
-        aborted = `${scenario.name}: ${stats.errors} of ${stats.requests} requests failed ` +
-          `(${(stats.error_rate * 100).toFixed(2)}% > ${MAX_ERROR_RATE * 100}%)`;
+      const measured = await runScenario(ctx, scenario);
+      results.push(...measured);
+      const failing = measured.find((stats) => stats.error_rate > MAX_ERROR_RATE);
+      if (failing) {
+        aborted = `${failing.name}: ${failing.errors} of ${failing.requests} requests failed ` +
+          `(${(failing.error_rate * 100).toFixed(2)}% > ${MAX_ERROR_RATE * 100}%)`;
         break;
       }
     }
