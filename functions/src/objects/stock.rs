@@ -343,7 +343,7 @@ impl StockObject {
         }
         let next = self.sql.exec("SELECT MIN(expires_at) AS at FROM stock_holds", None)?.to_array::<Next>()?;
         let earliest = next.into_iter().next().and_then(|n| n.at);
-        self.no_lapse_before.set(Some(earliest.unwrap_or(i64::MAX)));
+        self.no_lapse_before.set(Some(earliest.unwrap_or(DateTime::<Utc>::MAX_UTC.timestamp_millis())));
         let Some(at) = earliest.and_then(DateTime::from_timestamp_millis) else { return Ok(()) };
         if self.alarm_at.get() != Some(at) {
             self.state.storage().set_alarm(at).await?;
