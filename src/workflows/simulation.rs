@@ -48,8 +48,8 @@ use crate::workflows::effects::{Effect, OwedEffect};
 use crate::workflows::returns::{Actor, ReturnSettings, Step};
 use crate::workflows::lifecycle::{move_on, read};
 use crate::workflows::placement::{place, PlacementError, PlacementRequest};
-use crate::workflows::ports::{HoldAgain, 
-    CartPort, Claim, ClaimKey, ClaimRefused, Claimed, OrderStore, OwedBefore, Placing, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
+use crate::workflows::ports::{
+    CartPort, Claim, ClaimKey, ClaimRefused, Claimed, HoldAgain, OrderStore, OwedBefore, Placing, PortError, Ports, ReturnClaim, ReturnStore, ReturnWrite, ReturnWriteRefused, ReturnWritten, StockPort,
     StoredOrder, Unavailable, WriteRefused,
 };
 use crate::workflows::settlement::{sweep, SettleError};

@@ -9,7 +9,7 @@ use crate::objects::stock_client::StockClient;
 use crate::http::faults;
 use crate::objects::protocol::request;
 use crate::objects::stock::{AdjustCommand, StockCall, StockCommand, StockRefusal};
-use crate::objects::stock_legacy::LegacyLedger;
+use crate::objects::stock_legacy::{self, LegacyLedger};
 use omniedge::access::Principal;
 use omniedge::inventory::adjustment::AdjustmentRequest;
 use crate::objects::stock_views::{age_seconds, levels};
@@ -215,7 +215,7 @@ struct PlantedLedger {
 pub async fn plant_legacy(sku: &str, path: &str, req: &mut Request, env: &Env, caller: &Principal) -> ApiResult<Response> {
     let sku = test_hook(sku, path, env, caller)?;
     let PlantedLedger { ledger, as_json } = json_body(req).await?;
-    let stub = env.durable_object("STOCK")?.id_from_name(sku.as_str())?.get_stub()?;
+    let stub = stock_legacy::old_object(env, &sku)?;
     request::<_, (), StockRefusal>(&stub, &StockCall::PlantLegacy { ledger, as_json }).await??;
     Ok(Response::empty()?.with_status(204))
 }

@@ -251,7 +251,7 @@ impl StockObject {
             self.kept.borrow_mut().insert(sku.clone());
             return Ok(());
         }
-        let old = self.env.durable_object("STOCK")?.id_from_name(sku.as_str())?.get_stub()?;
+        let old = stock_legacy::old_object(&self.env, sku)?;
         let ledger = match request::<_, LegacyLedger, StockRefusal>(&old, &StockCall::HandOver).await {
             Ok(Ok(ledger)) => ledger,
             Ok(Err(refused)) => return Err(worker::Error::RustError(format!("the old stock object of {sku} refused: {refused}"))),

@@ -9,10 +9,10 @@
 use crate::objects::stock_rows::{HoldRow, SqlRows, StoredAdjustment};
 use omniedge::inventory::ledger::{Allocation, Commitment, Hold, Level, OrderRef};
 use omniedge::inventory::rows::LedgerRows;
-use omniedge::shared::ids::LocationId;
+use omniedge::shared::ids::{LocationId, Sku};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use worker::{Result, SqlStorage};
+use worker::{Env, Result, SqlStorage, Stub};
 
 /// Everything a SKU's old object keeps.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -34,6 +34,11 @@ const LEGACY_SCHEMA: [&str; 5] = [
     "CREATE TABLE IF NOT EXISTS adjustments (seq INTEGER PRIMARY KEY AUTOINCREMENT, idempotency_key TEXT NOT NULL UNIQUE,
         fingerprint TEXT NOT NULL, location_id TEXT NOT NULL, record TEXT NOT NULL, reply TEXT NOT NULL)",
 ];
+
+/// A SKU's stock object of before styles, named by the SKU.
+pub fn old_object(env: &Env, sku: &Sku) -> Result<Stub> {
+    env.durable_object("STOCK")?.id_from_name(sku.as_str())?.get_stub()
+}
 
 fn rows<T: for<'de> Deserialize<'de>>(sql: &SqlStorage, query: &str) -> Result<Vec<T>> {
     sql.exec(query, None)?.to_array()
