@@ -353,7 +353,7 @@ impl StockObject {
     }
 
     fn adjust(&self, ledger: &mut StockLedger<SqlRows<'_>>, cmd: AdjustCommand, now: DateTime<Utc>) -> Answer<AdjustReply> {
-        match self.replay(&cmd.sku, &cmd.idempotency_key, &cmd.fingerprint)? {
+        match Self::replay(ledger.rows(), &cmd.idempotency_key, &cmd.fingerprint)? {
             Ok(Some(reply)) => return Ok(Ok(reply)),
             Err(refused) => return Ok(Err(refused)),
             Ok(None) => {}
@@ -399,38 +399,17 @@ impl StockObject {
     }
 
     /// The first answer for an idempotency key, or a refusal if the body differs.
-    fn replay(&self, sku: &Sku, key: &str, fingerprint: &str) -> Answer<Option<AdjustReply>> {
-        #[derive(Deserialize)]
-        struct Row {
-            fingerprint: String,
-            reply: String,
-        }
-        let rows: Vec<Row> = self.sql.exec("SELECT fingerprint, reply FROM stock_adjustments WHERE sku = ? AND idempotency_key = ?", vec![sku.as_str().into(), key.into()])?.to_array()?;
-        Ok(match rows.into_iter().next() {
+    fn replay(rows: &SqlRows<'_>, key: &str, fingerprint: &str) -> Answer<Option<AdjustReply>> {
+        Ok(match rows.adjustment_by_key(key)? {
             None => Ok(None),
-            Some(row) if row.fingerprint == fingerprint => Ok(Some(AdjustReply { replayed: true, body: row.reply })),
+            Some(kept) if kept.fingerprint == fingerprint => Ok(Some(AdjustReply { replayed: true, body: kept.reply })),
             Some(_) => Err(StockRefusal::IdempotencyKeyReused),
         })
     }
 
     fn list_adjustments(&self, sku: &Sku, location: Option<&LocationId>, limit: u32, before: Option<i64>) -> Result<AdjustmentPage> {
-        #[derive(Deserialize)]
-        struct Row {
-            seq: i64,
-            record: String,
-        }
         let before = before.unwrap_or(i64::MAX >> 11);
-        let cursor = match location {
-            Some(loc) => self.sql.exec(
-                "SELECT seq, record FROM stock_adjustments WHERE sku = ? AND location_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                vec![sku.as_str().into(), loc.as_str().into(), before.into(), (limit as i64 + 1).into()],
-            ),
-            None => self.sql.exec(
-                "SELECT seq, record FROM stock_adjustments WHERE sku = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                vec![sku.as_str().into(), before.into(), (limit as i64 + 1).into()],
-            ),
-        };
-        let mut rows: Vec<Row> = cursor?.to_array()?;
+        let mut rows = self.rows(sku.as_str()).adjustments(location, before, limit as i64 + 1)?;
         let next_cursor = (rows.len() > limit as usize).then(|| {
             rows.truncate(limit as usize);
             rows.last().map(|r| r.seq.to_string()).unwrap_or_default()

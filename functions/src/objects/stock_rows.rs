@@ -140,6 +140,21 @@ pub struct StoredAdjustment {
     pub reply: String,
 }
 
+/// What an Idempotency-Key of an adjustment was first used with, and answered.
+#[derive(Deserialize)]
+pub struct KeyedAdjustment {
+    pub fingerprint: String,
+    pub reply: String,
+}
+
+/// A recorded adjustment in its list: its place (the list's cursor) and its record.
+#[derive(Deserialize)]
+pub struct ListedAdjustment {
+    pub seq: i64,
+    /// The `AdjustmentRecord`, as JSON.
+    pub record: String,
+}
+
 impl SqlRows<'_> {
     /// Records an adjustment of this SKU (after every earlier one).
     pub fn insert_adjustment(&self, a: StoredAdjustment) -> Result<()> {
@@ -147,6 +162,23 @@ impl SqlRows<'_> {
             "INSERT INTO stock_adjustments (sku, idempotency_key, fingerprint, location_id, record, reply) VALUES (?, ?, ?, ?, ?, ?)",
             vec![a.idempotency_key.into(), a.fingerprint.into(), a.location_id.into(), a.record.into(), a.reply.into()],
         )
+    }
+
+    /// The adjustment of this SKU recorded under an Idempotency-Key, if any.
+    pub fn adjustment_by_key(&self, key: &str) -> Result<Option<KeyedAdjustment>> {
+        Ok(self.rows("SELECT fingerprint, reply FROM stock_adjustments WHERE sku = ? AND idempotency_key = ?", vec![key.into()])?.into_iter().next())
+    }
+
+    /// Up to `limit` of this SKU's adjustments recorded before `before` (a `seq`), at one
+    /// location or all, newest first.
+    pub fn adjustments(&self, location: Option<&LocationId>, before: i64, limit: i64) -> Result<Vec<ListedAdjustment>> {
+        match location {
+            Some(at) => self.rows(
+                "SELECT seq, record FROM stock_adjustments WHERE sku = ? AND location_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                vec![at.as_str().into(), before.into(), limit.into()],
+            ),
+            None => self.rows("SELECT seq, record FROM stock_adjustments WHERE sku = ? AND seq < ? ORDER BY seq DESC LIMIT ?", vec![before.into(), limit.into()]),
+        }
     }
 }
 
