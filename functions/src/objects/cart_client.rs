@@ -5,19 +5,19 @@
 use crate::http::error::ApiResult;
 use crate::http::problem::Problem;
 use crate::objects::cart::{CartCommand, CartRefusal};
-use crate::objects::protocol;
+use crate::objects::protocol::{self, ObjectStub};
 use omniedge::sales::cart::{Cart, CartError};
 use omniedge::shared::ids::{CartId, OrderId};
 use omniedge::workflows::ports::{CartPort, PortError, Unavailable};
-use worker::{Env, Stub};
+use worker::Env;
 
 pub struct CartClient {
-    stub: Stub,
+    stub: ObjectStub,
 }
 
 impl CartClient {
     pub fn for_cart(env: &Env, id: &CartId) -> ApiResult<Self> {
-        Ok(CartClient { stub: env.durable_object("CART")?.id_from_name(id.as_str())?.get_stub()? })
+        Ok(CartClient { stub: ObjectStub::named(env, "CART", id.as_str())? })
     }
 
     /// The cart after the command, or why the object refused it.

@@ -2,13 +2,19 @@
 //! JSON; the answer comes back as its value or as a refusal in the object's own error
 //! type, which the caller maps to a problem (`http::problem`) or hands to a workflow. A
 //! failure of the object itself is a 500 the caller sees as `Unavailable`.
+//!
+//! Commands travel by Workers RPC: `functions/entry.mjs` gives both objects a `command`
+//! method that hands the JSON to the object's Rust `fetch` inside the object and answers
+//! its body, or throws when the object failed. A call builds no HTTP request or
+//! response on the caller's side, and is no subrequest.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 use omniedge::workflows::ports::Unavailable;
-use worker::{Method, Request, RequestInit, Response, Result, Stub};
+use worker::{Env, Response, Result};
 
 /// What a typed object answers: its value, or a refusal in the object's own error type.
 /// A failure of the object itself (storage, a bug) is a 500 whose body is not read.
@@ -31,28 +37,45 @@ pub fn reply<T: Serialize, E: Serialize>(outcome: Result<std::result::Result<T, 
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A Durable Object's stub, seen through the RPC method `entry.mjs` gives the objects.
+    type CommandStub;
+
+    /// Runs one JSON command in the object: its answer's body, or a rejection.
+    #[wasm_bindgen(method, catch)]
+    fn command(this: &CommandStub, body: &str) -> std::result::Result<JsValue, JsValue>;
+}
+
+/// A Durable Object addressed by name, to send commands to.
+pub struct ObjectStub(CommandStub);
+
+impl ObjectStub {
+    /// The object named `name` in the namespace bound as `binding`.
+    pub fn named(env: &Env, binding: &str, name: &str) -> Result<Self> {
+        Ok(ObjectStub(env.durable_object(binding)?.id_from_name(name)?.get_stub()?.into_rpc()))
+    }
+}
+
 /// Sends a command to a typed object: its value, its refusal, or why it could not answer.
 pub async fn request<C: Serialize, T: DeserializeOwned, E: DeserializeOwned>(
-    stub: &Stub,
+    stub: &ObjectStub,
     command: &C,
 ) -> std::result::Result<std::result::Result<T, E>, Unavailable> {
-    let unavailable = |e: worker::Error| Unavailable(format!("object call failed: {e}"));
-    let mut init = RequestInit::new();
+    let failed = |e: JsValue| Unavailable(format!("object call failed: {}", describe(&e)));
     let body = serde_json::to_string(command).map_err(|e| Unavailable(format!("command not serializable: {e}")))?;
-    init.with_method(Method::Post).with_body(Some(JsValue::from(body)));
-    let request = Request::new_with_init("https://object.internal/command", &init).map_err(unavailable)?;
-    let response = stub.fetch_with_request(request).await.map_err(unavailable)?;
-    let status = response.status_code();
-    // The body in one read (`text()`), not chunk by chunk as `Response::bytes` streams it.
-    let response: worker::web_sys::Response = response.into();
-    let read = |e: JsValue| Unavailable(format!("object answer unreadable: {e:?}"));
-    let body = JsFuture::from(response.text().map_err(read)?).await.map_err(read)?.as_string().unwrap_or_default();
-    if status != 200 {
-        return Err(Unavailable(format!("object answered {status}")));
-    }
-    match serde_json::from_slice::<Reply<T, E>>(body.as_bytes()) {
+    // An RPC call answers a thenable; `Promise.resolve` makes it a promise to await.
+    let answer = js_sys::Promise::resolve(&stub.0.command(&body).map_err(failed)?);
+    let body = JsFuture::from(answer).await.map_err(failed)?;
+    let body = body.as_string().ok_or_else(|| Unavailable("object answered no text".into()))?;
+    match serde_json::from_str::<Reply<T, E>>(&body) {
         Ok(Reply::Done(value)) => Ok(Ok(value)),
         Ok(Reply::Refused(refused)) => Ok(Err(refused)),
         Err(e) => Err(Unavailable(format!("unreadable object answer: {e}"))),
     }
+}
+
+/// A rejection's message (an `Error`'s, else the value as JS shows it).
+fn describe(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| format!("{e:?}"))
 }

@@ -9,7 +9,7 @@ use crate::d1;
 use crate::http::error::ApiResult;
 use crate::http::faults::Fault;
 use crate::http::problem::Problem;
-use crate::objects::protocol::{request, Reply};
+use crate::objects::protocol::{request, ObjectStub, Reply};
 use crate::objects::stock::{AdjustCommand, AdjustReply, AdjustmentPage, CartHold, SkuCommand, StockCall, StockCommand, StockRefusal};
 use omniedge::catalog::Product;
 use omniedge::inventory::scarcity::ScarceHolds;
@@ -23,11 +23,11 @@ use omniedge::shared::quantity::PositiveQuantity;
 use omniedge::workflows::ports::{HoldAgain, PortError, StockPort, Unavailable};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
-use worker::{Env, Stub};
+use worker::Env;
 
 /// The object keeping a style's stock.
-fn style_object(env: &Env, style: &StyleCode) -> worker::Result<Stub> {
-    env.durable_object("STOCK")?.id_from_name(&format!("style:{style}"))?.get_stub()
+fn style_object(env: &Env, style: &StyleCode) -> worker::Result<ObjectStub> {
+    ObjectStub::named(env, "STOCK", &format!("style:{style}"))
 }
 
 /// Sends commands for SKUs of one style in one call: each one's answer or refusal, in order.

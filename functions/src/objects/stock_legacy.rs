@@ -6,13 +6,14 @@
 //! synchronous step, so no count, hold, commitment or adjustment key is lost. The old
 //! object is never written again: the worker no longer sends it anything else.
 
+use crate::objects::protocol::ObjectStub;
 use crate::objects::stock_rows::{HoldRow, SqlRows, StoredAdjustment};
 use omniedge::inventory::ledger::{Allocation, Commitment, Hold, Level, OrderRef};
 use omniedge::inventory::rows::LedgerRows;
 use omniedge::shared::ids::{LocationId, Sku};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use worker::{Env, Result, SqlStorage, Stub};
+use worker::{Env, Result, SqlStorage};
 
 /// Everything a SKU's old object keeps.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -36,8 +37,8 @@ const LEGACY_SCHEMA: [&str; 5] = [
 ];
 
 /// A SKU's stock object of before styles, named by the SKU.
-pub fn old_object(env: &Env, sku: &Sku) -> Result<Stub> {
-    env.durable_object("STOCK")?.id_from_name(sku.as_str())?.get_stub()
+pub fn old_object(env: &Env, sku: &Sku) -> Result<ObjectStub> {
+    ObjectStub::named(env, "STOCK", sku.as_str())
 }
 
 fn rows<T: for<'de> Deserialize<'de>>(sql: &SqlStorage, query: &str) -> Result<Vec<T>> {
