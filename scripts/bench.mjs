@@ -140,6 +140,7 @@ async function setupBenchData(ctx) {
 // idempotency keys and the like; `ctx.runId` is unique per run.
 // ---------------------------------------------------------------------------------------
 
+const WORKER_RESTARTED = "Your worker restarted mid-request";
 const BATCH_BODY = JSON.stringify({ skus: SKUS }); // prepared once: its cost is not the point
 const STALE_BATCH_BODY = JSON.stringify({ skus: SKUS, max_staleness: "1s" });
 const ORDER_SKUS = SKUS.slice(40, 43);
@@ -815,7 +816,13 @@ function createContext(config) {
     runId: randomUUID(),
     /** A setup call (admin auth by default); throws SetupError unless the status is one of `statuses`. */
     async expect(statuses, method, reqPath, { headers = auth, body } = {}) {
-      const res = await client.send({ method, path: reqPath, headers: { ...auth, ...headers }, body }, { keepBody: true });
+      let res = await client.send({ method, path: reqPath, headers: { ...auth, ...headers }, body }, { keepBody: true });
+      // `wrangler dev`'s proxy answers this (plain text, not the API's problem document)
+      // when it reloaded the worker under a request; setup asks again, at most twice.
+      for (let retry = 0; retry < 2 && res.status === 503 && (res.text ?? "").startsWith(WORKER_RESTARTED); retry++) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        res = await client.send({ method, path: reqPath, headers: { ...auth, ...headers }, body }, { keepBody: true });
+      }
       if (!statuses.includes(res.status)) {
         const detail = res.status === 0 ? describe(res) : `HTTP ${res.status}: ${(res.text ?? "").slice(0, 500)}`;
         throw new SetupError(`${method} ${reqPath} -> expected ${statuses.join("/")}, got ${detail}`);
