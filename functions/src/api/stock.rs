@@ -128,7 +128,6 @@ pub async fn adjust(sku: &str, req: &mut Request, env: &Env, caller: &Principal)
         recorded_by: caller.key_id().to_owned(),
         adjustment_id: new_id("adj"),
         recorded_at: now_rfc3339(),
-        sku: sku.clone(),
         location_id: body.location_id,
         change: body.change,
         reason: body.reason,

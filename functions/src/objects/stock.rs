@@ -101,9 +101,9 @@ pub enum StockRefusal {
 /// What a command yields inside the object: its answer, a refusal, or a storage failure.
 type Answer<T> = Result<std::result::Result<T, StockRefusal>>;
 
+/// A stock adjustment at one location, of the SKU its `SkuCommand` names.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AdjustCommand {
-    pub sku: Sku,
     pub location_id: LocationId,
     pub change: StockChange,
     pub reason: AdjustmentReason,
@@ -283,7 +283,7 @@ impl StockObject {
         };
         match command {
             StockCommand::View => done(ledger.view(now)),
-            StockCommand::Adjust(cmd) => answer(self.adjust(&mut ledger, cmd, now)),
+            StockCommand::Adjust(cmd) => answer(self.adjust(&mut ledger, &sku, cmd, now)),
             StockCommand::ListAdjustments { location_id, limit, before } => done(self.list_adjustments(&sku, location_id.as_ref(), limit, before)),
             StockCommand::ViewFor { reference } => done(ledger.view_for(&reference, now)),
             StockCommand::HoldCartLine { reference, quantity, eligible, expires_at, scarce } => {
@@ -352,7 +352,7 @@ impl StockObject {
         Ok(())
     }
 
-    fn adjust(&self, ledger: &mut StockLedger<SqlRows<'_>>, cmd: AdjustCommand, now: DateTime<Utc>) -> Answer<AdjustReply> {
+    fn adjust(&self, ledger: &mut StockLedger<SqlRows<'_>>, sku: &Sku, cmd: AdjustCommand, now: DateTime<Utc>) -> Answer<AdjustReply> {
         match Self::replay(ledger.rows(), &cmd.idempotency_key, &cmd.fingerprint)? {
             Ok(Some(reply)) => return Ok(Ok(reply)),
             Err(refused) => return Ok(Err(refused)),
@@ -371,7 +371,7 @@ impl StockObject {
         });
         let record = AdjustmentRecord {
             id: cmd.adjustment_id,
-            sku: cmd.sku,
+            sku: sku.clone(),
             location_id: cmd.location_id.clone(),
             change: cmd.change,
             reason: cmd.reason,
