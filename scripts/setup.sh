@@ -32,9 +32,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-if ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.package-lock.json" 2>/dev/null; then
+# npm's own node_modules/.package-lock.json is never byte-equal to package-lock.json (it
+# leaves out the root entry), so the lockfile an install was made from is kept beside it.
+if ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.omniedge-installed-lock.json" 2>/dev/null; then
   step "installing the npm tools from package-lock.json"
-  (cd "$ROOT" && npm ci --no-audit --no-fund)
+  (cd "$ROOT" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.omniedge-installed-lock.json)
 fi
 
 if [[ ! -x /usr/bin/chromium ]]; then

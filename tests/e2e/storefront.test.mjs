@@ -231,12 +231,14 @@ describe("abuse limits", () => {
   test("publishable writes are rate limited per key and client: 429 with Retry-After; reads and other keys go on", async () => {
     const key = (await publishableKey()).secret;
     let refused;
-    for (let i = 0; i < 80 && !refused; i++) {
+    // 60 a minute in fixed windows: 121 writes in under a minute put 61 in one window,
+    // wherever the window boundary falls among them.
+    for (let i = 0; i < 121 && !refused; i++) {
       const answer = await call("POST", "/v1/carts", { key, body: {}, headers: { origin: SHOP } });
       if (answer.status === 429) refused = answer;
       else expectStatus(answer, 201);
     }
-    assert.ok(refused, "refused within 80 writes a minute");
+    assert.ok(refused, "refused within 121 writes in under a minute");
     expectProblem(refused, 429, "rate_limited");
     assert.ok(Number(refused.headers.get("retry-after")) > 0, "Retry-After");
     assert.equal(refused.headers.get("access-control-allow-origin"), SHOP, "the page can read the refusal");
