@@ -25,9 +25,8 @@ class RpcObject extends DurableObject {
 
   async command(body) {
     const answer = await this.object.fetch(new Request(COMMAND_URL, { method: "POST", body }));
-    const text = await answer.text();
     if (answer.status !== 200) throw new Error(`object answered ${answer.status}`);
-    return text;
+    return answer.text();
   }
 
   alarm() {

@@ -816,12 +816,13 @@ function createContext(config) {
     runId: randomUUID(),
     /** A setup call (admin auth by default); throws SetupError unless the status is one of `statuses`. */
     async expect(statuses, method, reqPath, { headers = auth, body } = {}) {
-      let res = await client.send({ method, path: reqPath, headers: { ...auth, ...headers }, body }, { keepBody: true });
+      const send = () => client.send({ method, path: reqPath, headers: { ...auth, ...headers }, body }, { keepBody: true });
+      let res = await send();
       // `wrangler dev`'s proxy answers this (plain text, not the API's problem document)
       // when it reloaded the worker under a request; setup asks again, at most twice.
       for (let retry = 0; retry < 2 && res.status === 503 && (res.text ?? "").startsWith(WORKER_RESTARTED); retry++) {
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        res = await client.send({ method, path: reqPath, headers: { ...auth, ...headers }, body }, { keepBody: true });
+        res = await send();
       }
       if (!statuses.includes(res.status)) {
         const detail = res.status === 0 ? describe(res) : `HTTP ${res.status}: ${(res.text ?? "").slice(0, 500)}`;

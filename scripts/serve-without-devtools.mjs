@@ -1,8 +1,10 @@
 // Serves the Worker as `wrangler dev` does (the same wrangler.toml and custom build, local
 // D1, Durable Objects and queues in workerd), but with no devtools inspector session.
 // `wrangler dev` always attaches one and relays every subrequest's network events through
-// its proxy to Node; on the 2 shared cores here that relay takes about half the CPU a
-// benchmark means to measure, and deployed Workers have no such session. For the
+// its proxy to Node, four requests to Node per subrequest (object calls are RPC, no
+// subrequests, but every D1 round trip is one); on the 2 shared cores here that relay
+// competes with what a benchmark means to measure, and deployed Workers have no such
+// session. For the
 // benchmark (scripts/bench.sh, through start_server with OMNIEDGE_DEVTOOLS=off); develop
 // with scripts/dev.sh.
 //

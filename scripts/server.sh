@@ -13,14 +13,12 @@ start_server() {
   # 9229), so servers on other ports can run beside this one.
   # OMNIEDGE_DEVTOOLS=off serves it with no devtools session at all (the benchmark's
   # server, see scripts/serve-without-devtools.mjs).
+  local serve=(wrangler dev --ip 127.0.0.1 --inspector-port "${OMNIEDGE_INSPECTOR_PORT:-9229}" --show-interactive-dev-session=false)
   if [[ "${OMNIEDGE_DEVTOOLS:-on}" == off ]]; then
-    (cd "$ROOT" && exec setsid node scripts/serve-without-devtools.mjs --port "$port" --persist-to "$state" \
-        --var "ADMIN_API_KEY:$admin_key" "$@" >>"$log" 2>&1) &
-  else
-    (cd "$ROOT" && exec setsid wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$state" \
-        --inspector-port "${OMNIEDGE_INSPECTOR_PORT:-9229}" \
-        --var "ADMIN_API_KEY:$admin_key" --show-interactive-dev-session=false "$@" >>"$log" 2>&1) &
+    serve=(node scripts/serve-without-devtools.mjs)
   fi
+  (cd "$ROOT" && exec setsid "${serve[@]}" --port "$port" --persist-to "$state" \
+      --var "ADMIN_API_KEY:$admin_key" "$@" >>"$log" 2>&1) &
   SERVER_PID=$!
   for _ in $(seq 1 180); do
     if curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1; then
